@@ -1,0 +1,76 @@
+"""Role dashboards. Each reads through selectors, which go through the scoping door.
+
+Several dashboards are filled in by later issues (incidents, the alert engine,
+the map, mediation, pilot-task ledgers); until then they show the user's scope
+and say plainly what is coming.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+
+from governance import selectors
+from governance.models import Role
+from governance.scoping import Action, get_scope
+from grids import selectors as grid_selectors
+
+
+def _require_role(request, *roles):
+    if request.user.is_superuser:
+        return
+    if not set(selectors.roles_of(request.user)) & set(roles):
+        raise PermissionDenied
+
+
+def _context(request, role, **extra):
+    return {
+        "role": role,
+        "role_label": Role(role).label,
+        "roles": [Role(r) for r in selectors.roles_of(request.user)],
+        **extra,
+    }
+
+
+@login_required
+def grid_worker(request):
+    _require_role(request, Role.GRID_WORKER)
+    grids = grid_selectors.grids_of_worker(request.user)
+    return render(request, "dashboards/grid_worker.html", _context(request, Role.GRID_WORKER, grids=grids))
+
+
+@login_required
+def command_centre(request):
+    _require_role(request, Role.COMMAND_STAFF, Role.ADMINISTRATOR)
+    summaries = grid_selectors.territory_summaries(request.user)
+    return render(request, "dashboards/command.html", _context(request, Role.COMMAND_STAFF, summaries=summaries))
+
+
+@login_required
+def unit_handler(request):
+    _require_role(request, Role.UNIT_HANDLER)
+    units = selectors.units_of(request.user, Action.HANDLE)
+    return render(request, "dashboards/unit.html", _context(request, Role.UNIT_HANDLER, units=units))
+
+
+@login_required
+def mediator(request):
+    _require_role(request, Role.MEDIATOR)
+    units = selectors.units_of(request.user, Action.MEDIATE)
+    return render(request, "dashboards/mediator.html", _context(request, Role.MEDIATOR, units=units))
+
+
+@login_required
+def supervisor(request):
+    _require_role(request, Role.SUPERVISOR)
+    summaries = grid_selectors.territory_summaries(request.user)
+    return render(request, "dashboards/supervisor.html", _context(request, Role.SUPERVISOR, summaries=summaries))
+
+
+@login_required
+def administrator(request):
+    if get_scope(request.user).is_empty(Action.ADMINISTER):
+        raise PermissionDenied
+    summaries = grid_selectors.territory_summaries(request.user)
+    entries = selectors.audit_entries(request.user, limit=20)
+    return render(request, "dashboards/administrator.html",
+                  _context(request, Role.ADMINISTRATOR, summaries=summaries, entries=entries))

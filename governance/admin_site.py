@@ -1,0 +1,14 @@
+"""Admin registrations, imported explicitly.
+
+The project uses SimpleAdminConfig (no autodiscovery) because django-leaflet's
+admin module needs GDAL, which the portal does not install.
+"""
+
+import axes.admin  # noqa: F401
+import django.contrib.auth.admin  # noqa: F401
+import django_celery_beat.admin  # noqa: F401
+import django_celery_results.admin  # noqa: F401
+import rest_framework.authtoken.admin  # noqa: F401
+
+import governance.admin  # noqa: F401
+import grids.admin  # noqa: F401

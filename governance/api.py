@@ -1,0 +1,40 @@
+"""The API's one error shape, and the handler that makes every error take it.
+
+    {"error": {"code": "conflict", "message": "...", "fields": {"lat": ["..."]}}}
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from governance.errors import DomainError
+
+
+def error_body(code: str, message, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": str(message), "fields": fields or {}}}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, exc.field_errors), status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    data = response.data
+    if isinstance(exc, exceptions.ValidationError):
+        fields = data if isinstance(data, dict) else {"non_field_errors": data}
+        response.data = error_body("invalid", _("Some fields are not valid."), fields)
+    else:
+        detail = data.get("detail", data) if isinstance(data, dict) else data
+        code = getattr(detail, "code", None) or (exc.default_code if hasattr(exc, "default_code") else "error")
+        response.data = error_body(code, detail)
+    if response.status_code == status.HTTP_401_UNAUTHORIZED:
+        response.data["error"]["code"] = "not_authenticated"
+    return response

@@ -1,0 +1,173 @@
+"""The one scoping door: ``Model.objects.restrict(user, action)``.
+
+Every page, API endpoint, export, map layer and alert feed asks this module
+what a user may see or do. Nothing else filters by region or unit.
+
+How a user's scope is made:
+
+* A user holds roles (``governance.models.RoleAssignment``) over a region or a
+  unit. Assigning a role grants django-guardian object permissions
+  ``scope_<action>`` on that region or unit (``governance.services``).
+* A permission on a region covers its whole subtree; the subtree is computed
+  from the treebeard path (``path LIKE 'prefix%'``), never stored per row.
+* A permission on a unit covers what the unit was given (incidents dispatched
+  to it, cases referred to it).
+
+A guarded model says how it is placed with two class attributes:
+
+* ``scope_region_path``: the lookup of the region path (``"path"`` on the
+  region itself, ``"grid__path"`` on an incident);
+* ``scope_unit``: the lookup of the unit id (``"assigned_unit_id"``), if any.
+
+or, for a rule of its own, a classmethod ``scope_q(scope, action) -> Q``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.db.models import Q
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class Action(models.TextChoices):
+    """What a user may do; each role grants a set of these (governance.roles)."""
+
+    VIEW = "view", "view"
+    REPORT = "report", "report"
+    TRIAGE = "triage", "triage"
+    HANDLE = "handle", "handle"
+    MEDIATE = "mediate", "mediate"
+    ADMINISTER = "administer", "administer"
+
+
+def permission_codename(action: str) -> str:
+    return f"scope_{action}"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user holds, per action: region subtrees and units."""
+
+    everything: bool = False
+    region_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    unit_ids: dict[str, frozenset[int]] = field(default_factory=dict)
+
+    def paths(self, action: str) -> tuple[str, ...]:
+        return self.region_paths.get(action, ())
+
+    def units(self, action: str) -> frozenset[int]:
+        return self.unit_ids.get(action, frozenset())
+
+    def is_empty(self, action: str) -> bool:
+        return not (self.everything or self.paths(action) or self.units(action))
+
+    def covers_path(self, action: str, path: str) -> bool:
+        return self.everything or any(path.startswith(p) for p in self.paths(action))
+
+
+NOTHING = Scope()
+EVERYTHING = Scope(everything=True)
+
+
+def _outermost(paths: set[str]) -> tuple[str, ...]:
+    """Drop paths that lie inside another path of the set (fewer OR terms)."""
+    kept: list[str] = []
+    for path in sorted(paths, key=len):
+        if not any(path.startswith(k) for k in kept):
+            kept.append(path)
+    return tuple(sorted(kept))
+
+
+def get_scope(user: AbstractBaseUser | AnonymousUser | None) -> Scope:
+    """The user's scope, read from guardian's object permissions once per user object."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NOTHING
+    if user.is_superuser:
+        return EVERYTHING
+    cached = getattr(user, "_governance_scope", None)
+    if cached is not None:
+        return cached
+
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.models import UserObjectPermission
+
+    from governance.models import Unit
+    from grids.models import Region
+
+    region_ct = ContentType.objects.get_for_model(Region)
+    unit_ct = ContentType.objects.get_for_model(Unit)
+    rows = UserObjectPermission.objects.filter(
+        user=user, content_type__in=[region_ct, unit_ct], permission__codename__startswith="scope_"
+    ).values_list("content_type_id", "permission__codename", "object_pk")
+
+    region_pks_by_action: dict[str, set[int]] = {}
+    unit_ids: dict[str, set[int]] = {}
+    for content_type_id, codename, object_pk in rows:
+        action = codename.removeprefix("scope_")
+        target = region_pks_by_action if content_type_id == region_ct.id else unit_ids
+        target.setdefault(action, set()).add(int(object_pk))
+
+    all_region_pks = set().union(*region_pks_by_action.values()) if region_pks_by_action else set()
+    path_of = dict(Region.objects.filter(pk__in=all_region_pks).values_list("pk", "path"))
+    scope = Scope(
+        region_paths={
+            action: _outermost({path_of[pk] for pk in pks if pk in path_of})
+            for action, pks in region_pks_by_action.items()
+        },
+        unit_ids={action: frozenset(ids) for action, ids in unit_ids.items()},
+    )
+    user._governance_scope = scope
+    return scope
+
+
+def forget_scope(user) -> None:
+    """Drop the scope cached on this user object (after its roles change)."""
+    user.__dict__.pop("_governance_scope", None)
+    # guardian caches permissions on the user object too
+    for attr in [a for a in vars(user) if a.startswith("_guardian") or a.endswith("_perm_cache")]:
+        delattr(user, attr)
+
+
+def scope_q(model: type[models.Model], scope: Scope, action: str) -> Q | None:
+    """The filter that keeps what ``scope`` allows for ``action`` on ``model``.
+
+    ``None`` means nothing is allowed (the caller answers ``.none()``).
+    """
+    if scope.everything:
+        return Q()
+    custom = getattr(model, "scope_q", None)
+    if custom is not None:
+        return custom(scope, action)
+    q = Q()
+    matched = False
+    region_lookup = getattr(model, "scope_region_path", None)
+    if region_lookup:
+        for path in scope.paths(action):
+            q |= Q(**{f"{region_lookup}__startswith": path})
+            matched = True
+    unit_lookup = getattr(model, "scope_unit", None)
+    if unit_lookup and scope.units(action):
+        q |= Q(**{f"{unit_lookup}__in": sorted(scope.units(action))})
+        matched = True
+    if not region_lookup and not unit_lookup:
+        raise TypeError(f"{model.__name__} declares no scope (scope_region_path, scope_unit or scope_q).")
+    return q if matched else None
+
+
+class RestrictedQuerySetMixin:
+    """Adds ``restrict(user, action)`` to a model's queryset."""
+
+    def restrict(self, user, action: str = Action.VIEW):
+        q = scope_q(self.model, get_scope(user), action)
+        if q is None:
+            return self.none()
+        return self.filter(q)
+
+
+class RestrictedQuerySet(RestrictedQuerySetMixin, models.QuerySet):
+    pass

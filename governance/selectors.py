@@ -1,0 +1,102 @@
+"""Reads of the governance kernel, already scoped to the user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import chain
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from governance.models import Role, RoleAssignment, Unit
+from governance.scoping import Action, get_scope
+from grids.models import Region
+
+# Which dashboard a role lands on, most demanding first: a user with several
+# roles lands on the first of theirs in this order.
+ROLE_PRIORITY = [
+    Role.ADMINISTRATOR,
+    Role.COMMAND_STAFF,
+    Role.SUPERVISOR,
+    Role.UNIT_HANDLER,
+    Role.MEDIATOR,
+    Role.GRID_WORKER,
+]
+
+
+def active_assignments(user) -> QuerySet[RoleAssignment]:
+    return RoleAssignment.objects.active().filter(user=user).select_related("region", "unit", "unit__home_region")
+
+
+def roles_of(user) -> list[str]:
+    held = set(active_assignments(user).values_list("role", flat=True))
+    if user.is_superuser:
+        held.add(Role.ADMINISTRATOR)
+    return [role for role in ROLE_PRIORITY if role in held]
+
+
+def primary_role(user) -> str | None:
+    roles = roles_of(user)
+    return roles[0] if roles else None
+
+
+def top_regions(user, action: str = Action.VIEW) -> QuerySet[Region]:
+    """The outermost regions the user holds ``action`` over (the roots of their scope)."""
+    scope = get_scope(user)
+    if scope.everything:
+        return Region.objects.get_root_nodes()
+    return Region.objects.filter(path__in=scope.paths(action)).order_by("path")
+
+
+def units_of(user, action: str = Action.VIEW) -> QuerySet[Unit]:
+    scope = get_scope(user)
+    return Unit.objects.filter(pk__in=sorted(scope.units(action))).select_related("home_region")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    when: object
+    who: object
+    kind: str
+    what: str
+    change: str
+    reason: str | None
+
+
+_HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+def audit_entries(user, *, limit: int = 200) -> list[AuditEntry]:
+    """Recent changes to the kernel's records the user administers, newest first."""
+    regions = Region.objects.restrict(user, Action.ADMINISTER).values("pk")
+    units_q = Unit.objects.all() if get_scope(user).everything else Unit.objects.filter(
+        home_region__in=Region.objects.restrict(user, Action.ADMINISTER))
+    assignments = RoleAssignment.objects.restrict(user, Action.ADMINISTER).values("pk")
+    sources = [
+        (Region.history.filter(id__in=regions), Region._meta.verbose_name),
+        (Unit.history.filter(id__in=units_q.values("pk")), Unit._meta.verbose_name),
+        (RoleAssignment.history.filter(id__in=assignments), RoleAssignment._meta.verbose_name),
+    ]
+    rows = chain.from_iterable(
+        qs.select_related("history_user").order_by("-history_date")[:limit] for qs, _name in sources
+    )
+    kind_of = {qs.model: name for qs, name in sources}
+    entries = []
+    for row in sorted(rows, key=lambda r: r.history_date, reverse=True)[:limit]:
+        changed = ""
+        if row.history_type == "~" and row.prev_record is not None:
+            delta = row.diff_against(row.prev_record)
+            changed = ", ".join(c.field for c in delta.changes)
+        entries.append(AuditEntry(
+            when=row.history_date,
+            who=row.history_user,
+            kind=str(kind_of[type(row)]),
+            what=str(row.instance),
+            change=_HISTORY_TYPES[row.history_type] + (f" ({changed})" if changed else ""),
+            reason=row.history_change_reason,
+        ))
+    return entries
+
+
+def demo_users():
+    return get_user_model().objects.filter(username__startswith="demo_").order_by("username")

@@ -1,0 +1,94 @@
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Length, Substr
+from django.http import Http404
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from grids.locate import locate
+from grids.models import Level, Region
+
+
+def with_parent_id(queryset):
+    """Annotate each region with its parent's id in the same query (no N+1)."""
+    parent_path = Substr(OuterRef("path"), 1, Length(OuterRef("path")) - Region.steplen)
+    return queryset.annotate(
+        parent_id=Subquery(Region.objects.filter(path=parent_path).values("pk")[:1])
+    )
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    level = serializers.ChoiceField(choices=Level.choices)
+    parent_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Region
+        fields = ["id", "code", "name", "level", "parent_id", "centroid_lat", "centroid_lng", "numchild"]
+
+
+class RegionDetailSerializer(RegionSerializer):
+    class Meta(RegionSerializer.Meta):
+        fields = [*RegionSerializer.Meta.fields, "boundary"]
+
+
+class RegionFilter(filters.FilterSet):
+    level = filters.ChoiceFilter(choices=Level.choices)
+    parent = filters.NumberFilter(method="filter_parent", label="parent region id")
+    q = filters.CharFilter(method="filter_q", label="name or code contains")
+
+    class Meta:
+        model = Region
+        fields = ["level", "code"]
+
+    def filter_parent(self, queryset, name, value):
+        parent = Region.objects.filter(pk=value).first()
+        if parent is None:
+            return queryset.none()
+        return queryset.filter(path__startswith=parent.path, depth=parent.depth + 1)
+
+    def filter_q(self, queryset, name, value):
+        from django.db.models import Q
+
+        return queryset.filter(Q(name__icontains=value) | Q(code__icontains=value))
+
+
+class RegionListView(generics.ListAPIView):
+    """Regions the user may see (their scope's subtrees)."""
+
+    serializer_class = RegionSerializer
+    filterset_class = RegionFilter
+
+    def get_queryset(self):
+        return with_parent_id(Region.objects.restrict(self.request.user)).order_by("path")
+
+
+class RegionDetailView(generics.RetrieveAPIView):
+    serializer_class = RegionDetailSerializer
+
+    def get_queryset(self):
+        return with_parent_id(Region.objects.restrict(self.request.user))
+
+
+class LocateQuery(serializers.Serializer):
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    lng = serializers.FloatField(min_value=-180, max_value=180)
+
+
+class LocateView(APIView):
+    """The grid that holds a point.
+
+    Outside the city: 400 with code ``outside_city``. A grid outside the user's
+    territory answers 404, as everything hidden does.
+    """
+
+    @extend_schema(parameters=[LocateQuery], responses=RegionSerializer)
+    def get(self, request):
+        query = LocateQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        grid = locate(query.validated_data["lat"], query.validated_data["lng"])
+        visible = with_parent_id(Region.objects.restrict(request.user)).filter(pk=grid.pk).first()
+        if visible is None:
+            raise Http404
+        return Response(RegionSerializer(visible).data)

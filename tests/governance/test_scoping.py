@@ -1,0 +1,87 @@
+import pytest
+
+from governance.access import access_object, may
+from governance.errors import PermissionDeniedError
+from governance.models import Unit
+from governance.scoping import Action
+from grids.models import Region
+
+pytestmark = pytest.mark.django_db
+
+
+def codes(qs):
+    return set(qs.values_list("code", flat=True))
+
+
+def test_district_staff_see_their_whole_subtree(city, people):
+    seen = codes(Region.objects.restrict(people.d1_command, Action.VIEW))
+    assert seen == {"440100", "440101", "440102", "440101001", "440102001",
+                    "440101001001", "440101001002", "440102001001"}
+
+
+def test_street_staff_see_only_their_street(city, people):
+    seen = codes(Region.objects.restrict(people.s11_command, Action.VIEW))
+    assert seen == {"440101", "440101001", "440101001001", "440101001002"}
+
+
+def test_neighbour_street_region_answers_404(client, city, people):
+    client.force_login(people.s11_command)
+    assert client.get(f"/territory/regions/{city.s12.pk}/").status_code == 404
+    assert client.get(f"/territory/regions/{city.g1211.pk}/").status_code == 404
+    assert client.get(f"/territory/regions/{city.g1111.pk}/").status_code == 200
+
+
+def test_hidden_and_missing_look_the_same(client, city, people):
+    client.force_login(people.s11_command)
+    hidden = client.get(f"/api/v1/regions/{city.d2.pk}/")
+    missing = client.get("/api/v1/regions/999999/")
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json() == missing.json()
+
+
+def test_grid_worker_sees_only_their_grids(city, people):
+    assert codes(Region.objects.restrict(people.worker_g1111, Action.VIEW)) == {"440101001001"}
+
+
+def test_grid_worker_may_report_but_not_triage(city, people):
+    assert may(city.g1111, people.worker_g1111, Action.REPORT)
+    assert not may(city.g1111, people.worker_g1111, Action.TRIAGE)
+
+
+def test_supervisor_sees_but_may_not_act(city, people):
+    assert access_object(Region.objects.all(), people.d1_supervisor, pk=city.g1211.pk) == city.g1211
+    with pytest.raises(PermissionDeniedError):
+        access_object(Region.objects.all(), people.d1_supervisor, action=Action.TRIAGE, pk=city.g1211.pk)
+
+
+def test_user_without_role_sees_nothing(city, people):
+    assert not Region.objects.restrict(people.nobody, Action.VIEW).exists()
+    assert not Unit.objects.restrict(people.nobody, Action.VIEW).exists()
+
+
+def test_city_admin_sees_everything_below_the_city(city, people):
+    assert Region.objects.restrict(people.city_admin, Action.VIEW).count() == Region.objects.count()
+
+
+def test_street_staff_see_units_above_and_below_but_not_beside(city, people):
+    seen = codes(Unit.objects.restrict(people.s11_command, Action.VIEW))
+    assert seen == {"U-D1-POL", "U-C-URB", "U-S11-MED"}
+
+
+def test_unit_handler_handles_only_their_unit(city, people):
+    assert codes(Unit.objects.restrict(people.d1_police_handler, Action.HANDLE)) == {"U-D1-POL"}
+    assert not Region.objects.restrict(people.d1_police_handler, Action.VIEW).exists()
+
+
+def test_revoking_a_role_removes_the_scope(city, people):
+    from governance import services
+    from governance.models import RoleAssignment
+
+    assignment = RoleAssignment.objects.get(user=people.s11_command)
+    services.role_revoke(assignment=assignment)
+    people.s11_command.refresh_from_db()
+    from django.contrib.auth import get_user_model
+
+    fresh = get_user_model().objects.get(pk=people.s11_command.pk)
+    assert not Region.objects.restrict(fresh, Action.VIEW).exists()
+    assert RoleAssignment.objects.filter(pk=assignment.pk, revoked_at__isnull=False).exists()
