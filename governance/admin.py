@@ -1,11 +1,13 @@
 from django.contrib import admin, messages
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from governance import services
 from governance.errors import DomainError
-from governance.models import RoleAssignment, Unit
+from governance.models import CalendarDay, RoleAssignment, Unit
 from governance.scoping import Action
+from governance.workcalendar import calendar_warnings
 
 
 class ScopedAdminMixin:
@@ -77,3 +79,28 @@ class RoleAssignmentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         for assignment in queryset.select_related("user"):
             services.role_revoke(assignment=assignment, acting_user=request.user)
         self.message_user(request, _("Revoked %(n)d assignments.") % {"n": queryset.count()})
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(SimpleHistoryAdmin):
+    """Public holidays and make-up working days: corrections to chinesecalendar, and years it does not know.
+
+    The calendar is one for the whole country, not territory-scoped: who may edit it
+    is decided by the ordinary model permissions (governance.change_calendarday).
+    """
+
+    list_display = ["date", "weekday", "kind", "name", "note", "updated_at"]
+    list_filter = ["kind"]
+    date_hierarchy = "date"
+    search_fields = ["name", "note"]
+    ordering = ["-date"]
+
+    @admin.display(description=_("weekday"), ordering="date")
+    def weekday(self, obj: CalendarDay) -> str:
+        return date_format(obj.date, "l")
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "GET":
+            for warning in calendar_warnings():
+                self.message_user(request, warning, messages.WARNING)
+        return super().changelist_view(request, extra_context)

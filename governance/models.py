@@ -173,3 +173,36 @@ class RoleAssignment(models.Model):
     @property
     def target(self):
         return self.region or self.unit
+
+
+class CalendarDayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("Public holiday (no work)")
+    WORKING_DAY = "working_day", _("Make-up working day (work)")
+
+
+class CalendarDay(models.Model):
+    """One day whose working status an administrator states: a public holiday or a make-up working day (调休).
+
+    A row overrides the chinesecalendar library for its date (to correct a year)
+    and is the only source for years the library does not know. Days without a
+    row follow the library, or Monday to Friday where the library has no data.
+    See ``governance.workcalendar`` and docs/workcalendar.md.
+    """
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=CalendarDayKind.choices)
+    name = models.CharField(_("name"), max_length=50, blank=True, help_text=_("The festival, e.g. 春节 or 国庆节."))
+    note = models.TextField(_("note"), blank=True, help_text=_("Source, e.g. the State Council notice."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} · {self.get_kind_display()}" + (f" · {self.name}" if self.name else "")
+from governance.alerts.models import Alert  # noqa: E402,F401

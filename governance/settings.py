@@ -309,3 +309,8 @@ LOGGING = {
 # poke outside its parent, or overlap a sibling, by this much (float noise).
 TERRITORY_AREA_TOLERANCE = env.float("TERRITORY_AREA_TOLERANCE", default=1e-6)
 CITY_NAME = env.str("CITY_NAME", default="示范市")
+# Incident photos: size limit per photo and a pixel limit against decompression bombs.
+INCIDENT_PHOTO_MAX_BYTES = env.int("INCIDENT_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
+INCIDENT_PHOTO_MAX_PIXELS = env.int("INCIDENT_PHOTO_MAX_PIXELS", default=40_000_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -1,0 +1,66 @@
+"""One FilterSet for the triage queue page, the unit queue, the map, exports and the API."""
+
+from __future__ import annotations
+
+import django_filters as filters
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from governance.scoping import Action
+from grids.models import Level, Region
+from incidents.models import OPEN_STATUSES, Category, Incident, Severity, Source, Status
+
+
+class IncidentFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=Status.choices, label=_("status"))
+    open = filters.BooleanFilter(method="filter_open", label=_("open only"))
+    category = filters.ModelChoiceFilter(queryset=Category.objects.all(), method="filter_category",
+                                         label=_("category"))
+    severity = filters.MultipleChoiceFilter(choices=Severity.choices, label=_("severity"))
+    source = filters.ChoiceFilter(choices=Source.choices, label=_("source"))
+    level = filters.ChoiceFilter(field_name="responsible_level", choices=[(lv.value, lv.label) for lv in Level
+                                 if lv != Level.GRID], label=_("responsible level"))
+    overdue = filters.BooleanFilter(method="filter_overdue", label=_("overdue only"))
+    reported_after = filters.DateFilter(field_name="reported_at", lookup_expr="date__gte", label=_("reported from"))
+    reported_before = filters.DateFilter(field_name="reported_at", lookup_expr="date__lte", label=_("reported until"))
+    region = filters.ModelChoiceFilter(queryset=Region.objects.none(), method="filter_region", label=_("region"))
+    unit = filters.NumberFilter(field_name="lead_unit_id", label=_("lead unit"))
+    q = filters.CharFilter(method="filter_q", label=_("number, title or address"))
+
+    class Meta:
+        model = Incident
+        fields: list[str] = []
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only regions in the user's scope can be picked; any other id is "not a valid choice".
+        self.filters["region"].queryset = Region.objects.restrict(user, Action.VIEW).exclude(level=Level.GRID)
+        self.filters["category"].queryset = Category.objects.filter(is_active=True)
+
+    def filter_open(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(status__in=OPEN_STATUSES) if value else queryset.exclude(status__in=OPEN_STATUSES)
+
+    def filter_category(self, queryset, name, value):
+        # a major category selects all its minor ones
+        return queryset.filter(Q(category=value) | Q(category__parent=value))
+
+    def filter_overdue(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(overdue_q(timezone.now()))
+
+    def filter_region(self, queryset, name, value):
+        return queryset.filter(grid__path__startswith=value.path)
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value) | Q(address__icontains=value))
+
+
+def overdue_q(now) -> Q:
+    """Open incidents past the deadline of the step they wait for."""
+    return (Q(status=Status.REPORTED, accept_due_at__lt=now)
+            | Q(status__in=[Status.ACCEPTED, Status.DISPATCHED, Status.HANDLED], handle_due_at__lt=now))

@@ -1,0 +1,79 @@
+"""Reads of incidents, already scoped to the user through the one door."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from governance.access import access_object
+from governance.scoping import Action
+from incidents.models import OPEN_STATUSES, Attachment, Category, Event, Incident, UnitTask
+from incidents.services import DUPLICATE_RADIUS_M, DUPLICATE_WINDOW, distance_m, nearby_box
+from incidents.workflow import TRANSITIONS, Transition, transitions_from
+
+
+def incident_list(user, action: str = Action.VIEW) -> QuerySet[Incident]:
+    """The list every page, export and the API start from."""
+    return (Incident.objects.restrict(user, action)
+            .select_related("category", "category__parent", "grid", "responsible_region", "lead_unit")
+            .order_by("-reported_at", "-pk"))
+
+
+def triage_queue(user) -> QuerySet[Incident]:
+    return incident_list(user, Action.TRIAGE).filter(status__in=OPEN_STATUSES)
+
+
+def unit_queue(user) -> QuerySet[Incident]:
+    """Incidents dispatched to the user's units that wait for their report."""
+    return incident_list(user, Action.HANDLE).filter(status__in=OPEN_STATUSES)
+
+
+def incident_detail(user, pk: int) -> Incident:
+    queryset = Incident.objects.select_related(
+        "category", "category__parent", "grid", "responsible_region", "lead_unit", "reporter", "duplicate_of"
+    ).prefetch_related(
+        Prefetch("events", queryset=Event.objects.select_related("actor").prefetch_related("attachments")),
+        Prefetch("unit_tasks", queryset=UnitTask.objects.select_related("unit").filter(withdrawn_at__isnull=True)),
+        "attachments",
+    )
+    return access_object(queryset, user, pk=pk)
+
+
+def attachment_for(user, pk: int) -> Attachment:
+    return access_object(Attachment.objects.select_related("incident"), user, pk=pk)
+
+
+def available_transitions(user, incident: Incident) -> list[Transition]:
+    """The actions this user may take on this incident now (what the page shows as buttons)."""
+    from governance.access import may
+
+    allowed = []
+    held: dict[str, bool] = {}
+    for transition in transitions_from(incident.status):
+        if transition.action not in held:
+            held[transition.action] = may(incident, user, transition.action)
+        if not held[transition.action]:
+            continue
+        if transition.name == "close_on_spot" and not incident.category.on_spot_closable:
+            continue
+        allowed.append(transition)
+    return allowed
+
+
+def possible_duplicates(user, *, category: Category, lat: float, lng: float, now: datetime | None = None,
+                        exclude_pk: int | None = None) -> list[Incident]:
+    """Open incidents of the same category within 100 m filed in the last 72 hours, nearest first."""
+    now = now or timezone.now()
+    candidates = (incident_list(user)
+                  .filter(category=category, status__in=OPEN_STATUSES, reported_at__gte=now - DUPLICATE_WINDOW,
+                          duplicate_of__isnull=True, **nearby_box(lat, lng, DUPLICATE_RADIUS_M)))
+    if exclude_pk:
+        candidates = candidates.exclude(pk=exclude_pk)
+    scored = [(distance_m(lat, lng, i.lat, i.lng), i) for i in candidates[:50]]
+    return [i for d, i in sorted(scored, key=lambda pair: pair[0]) if d <= DUPLICATE_RADIUS_M]
+
+
+def transition_labels() -> dict[str, str]:
+    return {name: str(t.label) for name, t in TRANSITIONS.items()}

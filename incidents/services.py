@@ -1,0 +1,499 @@
+"""Every write to an incident: one function per user action.
+
+Each function is atomic, checks the actor's scope and the incident's state
+against the transition table (``incidents.workflow``), bumps the version, and
+writes its timeline event in the same transaction. Views, the API and Celery
+tasks call these; none of them saves an incident itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from governance.access import may
+from governance.errors import ConflictError, InvalidInput, NotFoundError, PermissionDeniedError, TransitionNotAllowed
+from governance.models import Unit
+from governance.scoping import Action
+from grids.locate import locate
+from grids.models import Level, Region
+from incidents import deadlines
+from incidents.attachments import clean_image
+from incidents.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Category,
+    DailyCounter,
+    Event,
+    Incident,
+    Severity,
+    Source,
+    Status,
+    UnitTask,
+)
+from incidents.workflow import TRANSITIONS, Transition
+
+MAX_PHOTOS = 9
+
+
+@dataclass(frozen=True)
+class Filing:
+    incident: Incident
+    created: bool  # False when the same submission was retried (idempotency key)
+
+
+# --- Filing -----------------------------------------------------------------
+
+def next_number(day: date) -> str:
+    """The next human-readable number of the day, e.g. ``SJ20261123-000042``.
+
+    One counter row per day, bumped with ``UPDATE … SET last = last + 1``; the
+    row lock lasts until the filing commits, so numbers never repeat. A filing
+    that rolls back leaves a gap, which is harmless.
+    """
+    if not DailyCounter.objects.filter(day=day).update(last=F("last") + 1):
+        try:
+            with transaction.atomic():
+                DailyCounter.objects.create(day=day, last=1)
+        except IntegrityError:
+            DailyCounter.objects.filter(day=day).update(last=F("last") + 1)
+    last = DailyCounter.objects.values_list("last", flat=True).get(day=day)
+    return f"SJ{day:%Y%m%d}-{last:06d}"
+
+
+def community_of(grid: Region) -> Region:
+    """The command centre a new incident lands at: the grid's community."""
+    return Region.objects.get(path=grid.path[: Level.COMMUNITY * Region.steplen])
+
+
+def incident_file(
+    *,
+    reporter,
+    category: Category,
+    title: str,
+    lat: float,
+    lng: float,
+    description: str = "",
+    address: str = "",
+    severity: str | None = None,
+    source: str = Source.GRID_WORKER,
+    photos: Sequence = (),
+    idempotency_key: str | None = None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    now: datetime | None = None,
+) -> Filing:
+    """File an incident. The same idempotency key from the same reporter files it once."""
+    if idempotency_key:
+        existing = Incident.objects.filter(reporter=reporter, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return Filing(existing, created=False)
+    if not category.is_minor or not category.is_active:
+        raise InvalidInput(_("Choose an active minor category."), field_errors={"category": [_("Not a minor category.")]})
+    if not title.strip():
+        raise InvalidInput(_("The title is required."), field_errors={"title": [_("This field is required.")]})
+    if len(photos) > MAX_PHOTOS:
+        raise InvalidInput(_("At most %(n)d photos.") % {"n": MAX_PHOTOS}, field_errors={"photos": [_("Too many.")]})
+    if severity is not None and severity not in Severity.values:
+        raise InvalidInput(_("Unknown severity."), field_errors={"severity": [_("Unknown severity.")]})
+    grid = locate(lat, lng)  # OutsideCity says so clearly
+    if not may(grid, reporter, Action.REPORT):
+        raise PermissionDeniedError(
+            _("You may only file incidents in your own grids; this point lies in %(grid)s.") % {"grid": grid.name},
+            code="not_your_grid",
+        )
+    cleaned = [clean_image(photo) for photo in photos]  # every photo checked before anything is written
+
+    now = now or timezone.now()
+    try:
+        with atomic_with_files():
+            responsible = community_of(grid)
+            deadline = deadlines.accept_deadline(now, category)
+            incident = Incident.objects.create(
+                number=next_number(timezone.localdate(now)),
+                title=title.strip()[:200],
+                description=description.strip(),
+                category=category,
+                severity=severity or category.default_severity,
+                source=source,
+                lat=lat,
+                lng=lng,
+                address=address.strip()[:300],
+                grid=grid,
+                responsible_region=responsible,
+                responsible_level=responsible.level,
+                reporter=reporter,
+                reporter_name=reporter_name[:50],
+                reporter_phone=reporter_phone[:20],
+                idempotency_key=idempotency_key or None,
+                reported_at=now,
+                accept_due_at=deadline,
+            )
+            event = _record(incident, "report", "", Status.REPORTED, reporter, now, description.strip())
+            _store_photos(incident, event, cleaned, reporter, now)
+    except IntegrityError:
+        # A retry of the same submission raced this one and won: answer with its incident.
+        if idempotency_key:
+            existing = Incident.objects.filter(reporter=reporter, idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return Filing(existing, created=False)
+        raise
+    return Filing(incident, created=True)
+
+
+_written_files: ContextVar[list[str] | None] = ContextVar("incident_written_files", default=None)
+
+
+@contextmanager
+def atomic_with_files():
+    """A transaction whose stored photos are deleted again if it rolls back (Django has no on_rollback)."""
+    written: list[str] = []
+    token = _written_files.set(written)
+    try:
+        with transaction.atomic():
+            yield
+    except BaseException:
+        storage = Attachment._meta.get_field("file").storage
+        for name in written:
+            storage.delete(name)
+        raise
+    finally:
+        _written_files.reset(token)
+
+
+def _store_photos(incident: Incident, event: Event, cleaned, uploader, now: datetime) -> list[Attachment]:
+    stored = []
+    written = _written_files.get()
+    for image in cleaned:
+        attachment = Attachment(
+            incident=incident, event=event, content_type=image.content_type, extension=image.extension,
+            size=len(image.content), width=image.width, height=image.height, sha256=image.sha256,
+            original_name=image.original_name, uploaded_by=uploader, uploaded_at=now,
+        )
+        attachment.file.save(f"photo.{image.extension}", ContentFile(image.content), save=False)
+        if written is not None:
+            written.append(attachment.file.name)
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+# --- Transitions ------------------------------------------------------------
+
+def _record(incident: Incident, action: str, from_status: str, to_status: str, actor, at: datetime, note: str = "",
+            **data) -> Event:
+    return Event.objects.create(incident=incident, action=action, from_status=from_status, to_status=to_status,
+                                actor=actor, at=at, note=note, data=data)
+
+
+def _lock(incident: Incident | int, expected_version: int | None) -> Incident:
+    pk = incident.pk if isinstance(incident, Incident) else incident
+    locked = Incident.objects.select_for_update().select_related("category", "grid", "responsible_region").filter(
+        pk=pk).first()
+    if locked is None:
+        raise NotFoundError()
+    if expected_version is not None and locked.version != expected_version:
+        raise ConflictError(
+            _("Incident %(number)s was changed by someone else a moment ago (it is now %(status)s). "
+              "Nothing was changed; reload to see its state.")
+            % {"number": locked.number, "status": locked.get_status_display()}
+        )
+    return locked
+
+
+def _check(incident: Incident, transition: Transition, actor, note: str) -> None:
+    """Scope, then state, then the reason: the first that fails says why."""
+    if not may(incident, actor, Action.VIEW):
+        raise NotFoundError()
+    if not may(incident, actor, transition.action):
+        raise PermissionDeniedError(
+            _("You may not %(action)s incident %(number)s.") % {"action": transition.label, "number": incident.number}
+        )
+    if incident.status not in transition.sources:
+        raise TransitionNotAllowed(
+            _("Incident %(number)s is %(status)s; it cannot be given “%(action)s” now.")
+            % {"number": incident.number, "status": incident.get_status_display(), "action": transition.label}
+        )
+    if transition.needs_note and not (note or "").strip():
+        raise InvalidInput(_("Please give a reason."), field_errors={"note": [_("A reason is required.")]})
+
+
+def _apply(incident: Incident, transition: Transition, actor, now: datetime, note: str = "",
+           to_status: str | None = None, photos: Iterable = (), **data) -> Event:
+    from_status = incident.status
+    target = to_status or transition.target or from_status
+    incident.status = target
+    incident.version += 1
+    incident.save()
+    event = _record(incident, transition.name, from_status, target, actor, now, note.strip(), **data)
+    if photos:
+        _store_photos(incident, event, list(photos), actor, now)
+    return event
+
+
+def _begin(incident, name: str, actor, note: str, expected_version: int | None) -> tuple[Incident, Transition]:
+    transition = TRANSITIONS[name]
+    locked = _lock(incident, expected_version)
+    _check(locked, transition, actor, note)
+    return locked, transition
+
+
+@transaction.atomic
+def incident_accept(*, incident, actor, note: str = "", expected_version: int | None = None,
+                    now: datetime | None = None) -> Incident:
+    now = now or timezone.now()
+    incident, t = _begin(incident, "accept", actor, note, expected_version)
+    incident.accepted_at = now
+    incident.handle_due_at, fallback_note = deadlines.handle_deadline(now, incident.category)
+    incident.deadline_note = fallback_note
+    _apply(incident, t, actor, now, note)
+    return incident
+
+
+def _units_in_scope(actor, unit_ids: Sequence[int]) -> list[Unit]:
+    units = list(Unit.objects.restrict(actor, Action.VIEW).filter(pk__in=unit_ids, is_active=True))
+    if len(units) != len(set(unit_ids)):
+        raise InvalidInput(_("Choose units you may dispatch to."), field_errors={"unit": [_("Unknown unit.")]})
+    return units
+
+
+@transaction.atomic
+def incident_dispatch(*, incident, actor, unit: Unit, assisting_units: Sequence[Unit] = (), note: str = "",
+                      expected_version: int | None = None, now: datetime | None = None) -> Incident:
+    """Dispatch to a lead unit, with assisting units for co-handling."""
+    now = now or timezone.now()
+    incident, t = _begin(incident, "dispatch", actor, note, expected_version)
+    lead, *assist = _units_in_scope(actor, [unit.pk, *[u.pk for u in assisting_units if u.pk != unit.pk]])
+    lead = next(u for u in [lead, *assist] if u.pk == unit.pk)
+    assist = [u for u in [lead, *assist] if u.pk != unit.pk]
+    _assign_units(incident, lead, assist, now)
+    incident.dispatched_at = now
+    _apply(incident, t, actor, now, note, unit=lead.pk, unit_name=lead.name,
+           assisting=[u.pk for u in assist], assisting_names=[u.name for u in assist])
+    return incident
+
+
+def _assign_units(incident: Incident, lead: Unit, assist: Sequence[Unit], now: datetime) -> None:
+    UnitTask.objects.filter(incident=incident, withdrawn_at__isnull=True).update(withdrawn_at=now)
+    incident.lead_unit = lead
+    UnitTask.objects.bulk_create(
+        [UnitTask(incident=incident, unit=lead, role=UnitTask.Role.LEAD, assigned_at=now)]
+        + [UnitTask(incident=incident, unit=u, role=UnitTask.Role.ASSIST, assigned_at=now) for u in assist]
+    )
+
+
+@transaction.atomic
+def incident_reassign(*, incident, actor, unit: Unit, assisting_units: Sequence[Unit] = (), note: str = "",
+                      expected_version: int | None = None, now: datetime | None = None) -> Incident:
+    now = now or timezone.now()
+    incident, t = _begin(incident, "reassign", actor, note, expected_version)
+    units = _units_in_scope(actor, [unit.pk, *[u.pk for u in assisting_units if u.pk != unit.pk]])
+    lead = next(u for u in units if u.pk == unit.pk)
+    assist = [u for u in units if u.pk != unit.pk]
+    previous = incident.lead_unit
+    _assign_units(incident, lead, assist, now)
+    incident.dispatched_at = now
+    _apply(incident, t, actor, now, note, unit=lead.pk, unit_name=lead.name,
+           previous_unit=previous.pk if previous else None, assisting=[u.pk for u in assist])
+    return incident
+
+
+@atomic_with_files()
+def incident_report_back(*, incident, actor, unit: Unit | None = None, note: str = "", photos: Sequence = (),
+                         expected_version: int | None = None, now: datetime | None = None) -> Incident:
+    """A unit reports back. The incident is handled once the lead and every assisting unit have reported."""
+    now = now or timezone.now()
+    cleaned = [clean_image(p) for p in photos]
+    if not note.strip():
+        raise InvalidInput(_("Describe how the incident was handled."), field_errors={"note": [_("Required.")]})
+    incident, t = _begin(incident, "report_back", actor, note, expected_version)
+    tasks = UnitTask.objects.select_for_update().filter(incident=incident, withdrawn_at__isnull=True,
+                                                        reported_back_at__isnull=True)
+    from governance.scoping import get_scope
+
+    scope = get_scope(actor)
+    mine = [task for task in tasks if scope.everything or task.unit_id in scope.units(Action.HANDLE)]
+    if unit is not None:
+        mine = [task for task in mine if task.unit_id == unit.pk]
+    if not mine:
+        raise TransitionNotAllowed(_("Your unit has already reported back on incident %(number)s.")
+                                   % {"number": incident.number})
+    task = mine[0]
+    task.reported_back_at = now
+    task.report = note.strip()
+    task.save(update_fields=["reported_back_at", "report"])
+    remaining = UnitTask.objects.filter(incident=incident, withdrawn_at__isnull=True,
+                                        reported_back_at__isnull=True).exists()
+    to_status = Status.DISPATCHED if remaining else Status.HANDLED
+    if not remaining:
+        incident.handled_at = now
+    _apply(incident, t, actor, now, note, to_status=to_status, photos=cleaned, unit=task.unit_id,
+           unit_name=task.unit.name, role=task.role)
+    return incident
+
+
+@transaction.atomic
+def incident_unit_return(*, incident, actor, note: str, expected_version: int | None = None,
+                         now: datetime | None = None) -> Incident:
+    """The unit says it is not theirs: back to the command centre to dispatch again."""
+    now = now or timezone.now()
+    incident, t = _begin(incident, "unit_return", actor, note, expected_version)
+    UnitTask.objects.filter(incident=incident, withdrawn_at__isnull=True).update(withdrawn_at=now)
+    incident.lead_unit = None
+    _apply(incident, t, actor, now, note)
+    return incident
+
+
+def _check_satisfaction(satisfaction: int | None) -> None:
+    if satisfaction is not None and not (1 <= int(satisfaction) <= 5):
+        raise InvalidInput(_("Satisfaction is rated from 1 to 5."), field_errors={"satisfaction": [_("1 to 5.")]})
+
+
+@transaction.atomic
+def incident_verify(*, incident, actor, passed: bool, note: str = "", satisfaction: int | None = None,
+                    expected_version: int | None = None, now: datetime | None = None) -> Incident:
+    """Verify a unit's report: pass closes the incident; fail sends it back to the units."""
+    now = now or timezone.now()
+    _check_satisfaction(satisfaction)
+    incident, t = _begin(incident, "verify_pass" if passed else "verify_fail", actor, note, expected_version)
+    if passed:
+        incident.closed_at = now
+        incident.satisfaction = satisfaction
+    else:
+        UnitTask.objects.filter(incident=incident, withdrawn_at__isnull=True).update(reported_back_at=None)
+        incident.handled_at = None
+    _apply(incident, t, actor, now, note, satisfaction=satisfaction)
+    return incident
+
+
+@atomic_with_files()
+def incident_close_on_spot(*, incident, actor, note: str = "", satisfaction: int | None = None,
+                           photos: Sequence = (), expected_version: int | None = None,
+                           now: datetime | None = None) -> Incident:
+    now = now or timezone.now()
+    _check_satisfaction(satisfaction)
+    cleaned = [clean_image(p) for p in photos]
+    incident, t = _begin(incident, "close_on_spot", actor, note, expected_version)
+    if not incident.category.on_spot_closable:
+        raise TransitionNotAllowed(_("Incidents of category %(category)s cannot be closed on the spot.")
+                                   % {"category": incident.category})
+    incident.closed_at = now
+    incident.satisfaction = satisfaction
+    _apply(incident, t, actor, now, note, photos=cleaned, satisfaction=satisfaction)
+    return incident
+
+
+def _simple(name: str):
+    """A transition that only changes the status and records the note."""
+
+    @transaction.atomic
+    def service(*, incident, actor, note: str = "", expected_version: int | None = None,
+                now: datetime | None = None) -> Incident:
+        now = now or timezone.now()
+        locked, t = _begin(incident, name, actor, note, expected_version)
+        _apply(locked, t, actor, now, note)
+        return locked
+
+    service.__name__ = f"incident_{name}"
+    service.__doc__ = f"{TRANSITIONS[name].label} (status {sorted(TRANSITIONS[name].sources)} → "\
+                      f"{TRANSITIONS[name].target})."
+    return service
+
+
+incident_return = _simple("return")
+incident_resubmit = _simple("resubmit")
+incident_void = _simple("void")
+incident_unpark = _simple("unpark")
+
+
+@transaction.atomic
+def incident_park(*, incident, actor, note: str, review_on: date, expected_version: int | None = None,
+                  now: datetime | None = None) -> Incident:
+    """Park a problem that cannot be solved in time on the long-term list (挂账) until a review date."""
+    now = now or timezone.now()
+    if review_on is None or review_on <= timezone.localdate(now):
+        raise InvalidInput(_("The review date must lie in the future."), field_errors={"review_on": [_("Too early.")]})
+    incident, t = _begin(incident, "park", actor, note, expected_version)
+    incident.parked_until = review_on
+    _apply(incident, t, actor, now, note, review_on=review_on.isoformat())
+    return incident
+
+
+@transaction.atomic
+def incident_escalate(*, incident, actor, note: str, expected_version: int | None = None,
+                      now: datetime | None = None) -> Incident:
+    """Hand the incident to the command centre one level up, with a fresh deadline there."""
+    now = now or timezone.now()
+    incident, t = _begin(incident, "escalate", actor, note, expected_version)
+    _escalate(incident, now)
+    _apply(incident, t, actor, now, note, to_level=incident.responsible_level,
+           to_region=incident.responsible_region.name)
+    return incident
+
+
+def _escalate(incident: Incident, now: datetime) -> None:
+    if incident.responsible_level <= Level.CITY:
+        raise TransitionNotAllowed(_("Incident %(number)s is already held by the city's command centre.")
+                                   % {"number": incident.number})
+    parent = Region.objects.get(path=incident.responsible_region.path[: -Region.steplen])
+    incident.responsible_region = parent
+    incident.responsible_level = parent.level
+    incident.escalation_count += 1
+    if incident.status == Status.REPORTED:
+        incident.accept_due_at = deadlines.accept_deadline(now, incident.category)
+    else:
+        incident.handle_due_at, incident.deadline_note = deadlines.handle_deadline(now, incident.category)
+
+
+@transaction.atomic
+def incident_merge(*, incident, actor, into: Incident, note: str = "", expected_version: int | None = None,
+                   now: datetime | None = None) -> Incident:
+    """Merge a duplicate report into the open incident it repeats."""
+    now = now or timezone.now()
+    if into.pk == (incident.pk if isinstance(incident, Incident) else incident):
+        raise InvalidInput(_("An incident cannot be merged into itself."))
+    incident, t = _begin(incident, "merge", actor, note, expected_version)
+    target = Incident.objects.select_for_update().filter(pk=into.pk).first()
+    if target is None or not may(target, actor, Action.VIEW):
+        raise InvalidInput(_("The incident to merge into was not found."), field_errors={"into": [_("Not found.")]})
+    if target.status not in OPEN_STATUSES or target.duplicate_of_id:
+        raise InvalidInput(_("Incident %(number)s is not open; merge into an open incident.")
+                           % {"number": target.number})
+    incident.duplicate_of = target
+    incident.closed_at = now
+    _apply(incident, t, actor, now, note, into=target.pk, into_number=target.number)
+    _record(target, "merged_in", target.status, target.status, actor, now, note, duplicate=incident.pk,
+            duplicate_number=incident.number)
+    return incident
+
+
+# --- Duplicates -------------------------------------------------------------
+
+DUPLICATE_RADIUS_M = 100
+DUPLICATE_WINDOW = timedelta(hours=72)
+_M_PER_DEG_LAT = 111_320.0
+
+
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    r = 6_371_000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def nearby_box(lat: float, lng: float, radius_m: float) -> dict:
+    dlat = radius_m / _M_PER_DEG_LAT
+    dlng = radius_m / (_M_PER_DEG_LAT * max(math.cos(math.radians(lat)), 0.01))
+    return {"lat__gte": lat - dlat, "lat__lte": lat + dlat, "lng__gte": lng - dlng, "lng__lte": lng + dlng}

@@ -1,0 +1,364 @@
+"""Incident pages: filing, the lists and queues, the detail page with its actions, and photos.
+
+Thin: every read goes through ``incidents.selectors`` (the scoping door), every
+write through one ``incidents.services`` function. A hidden incident answers
+404; an action the user may see but not take answers 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from governance import selectors as governance_selectors
+from governance.access import access_object, may
+from governance.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
+from governance.models import Role
+from governance.scoping import Action, get_scope
+from grids.models import Region
+from incidents import selectors, services
+from incidents.filters import IncidentFilter, overdue_q
+from incidents.forms import (
+    ActionForm,
+    DispatchForm,
+    IncidentFileForm,
+    category_tree,
+    form_class_for,
+    transition_prefix,
+    unit_choices,
+)
+from incidents.models import Incident, Status
+from incidents.workflow import TRANSITIONS, Transition
+
+PAGE_SIZE = 25
+
+# The page offers one "verify" form for the two outcomes of a verification.
+VERIFY = replace(TRANSITIONS["verify_pass"], name="verify", label=gettext_lazy("Verify the unit's report"),
+                 target=None)
+EVENT_LABELS = {
+    "report": gettext_lazy("Filed"),
+    "merged_in": gettext_lazy("A duplicate was merged in"),
+}
+# The services, by the action name a form posts to.
+SERVICES = {
+    "accept": services.incident_accept,
+    "dispatch": services.incident_dispatch,
+    "reassign": services.incident_reassign,
+    "report_back": services.incident_report_back,
+    "unit_return": services.incident_unit_return,
+    "verify": services.incident_verify,
+    "close_on_spot": services.incident_close_on_spot,
+    "return": services.incident_return,
+    "resubmit": services.incident_resubmit,
+    "escalate": services.incident_escalate,
+    "void": services.incident_void,
+    "park": services.incident_park,
+    "unpark": services.incident_unpark,
+    "merge": services.incident_merge,
+}
+# Actions that keep a person on the page they came from (a queue) when they ask to.
+ACTIONS = {**TRANSITIONS, "verify": VERIFY}
+# Buttons that undo nothing but end an incident's life are drawn as such.
+DANGER_ACTIONS = {"void", "merge", "return", "unit_return", "escalate"}
+
+
+# --- Helpers ------------------------------------------------------------------
+
+def waiting_deadline(incident: Incident) -> datetime | None:
+    """The deadline of the step the incident waits for: acceptance, then handling."""
+    if incident.status == Status.REPORTED:
+        return incident.accept_due_at
+    if incident.status in (Status.ACCEPTED, Status.DISPATCHED, Status.HANDLED):
+        return incident.handle_due_at
+    return None
+
+
+def decorate(incidents, now: datetime | None = None):
+    """Give each incident on a page its current deadline and whether it is overdue."""
+    now = now or timezone.now()
+    for incident in incidents:
+        incident.due_at = waiting_deadline(incident)
+        incident.is_overdue = incident.due_at is not None and incident.due_at < now
+    return incidents
+
+
+def paginate(request, queryset):
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    decorate(page.object_list)
+    return page
+
+
+def query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def safe_next(request, candidate: str | None) -> str | None:
+    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
+                                                     require_https=request.is_secure()):
+        return candidate
+    return None
+
+
+def map_config(regions, *, point: tuple[float, float] | None = None) -> dict:
+    """What the page's map script draws: the regions' polygons, a point, and the tile server if any."""
+    return {
+        "tiles": settings.MAP_TILES_URL,
+        "attribution": settings.MAP_TILES_ATTRIBUTION,
+        "regions": [{"id": r.pk, "name": r.name, "boundary": r.boundary} for r in regions],
+        "point": list(point) if point else None,
+    }
+
+
+def offered_actions(user, incident: Incident) -> list[Transition]:
+    """The actions this user may take now, with the two verify outcomes folded into one form."""
+    offered = []
+    for transition in selectors.available_transitions(user, incident):
+        if transition.name in ("verify_pass", "verify_fail"):
+            if VERIFY not in offered:
+                offered.append(VERIFY)
+            continue
+        offered.append(transition)
+    return offered
+
+
+# --- Filing -------------------------------------------------------------------
+
+def _report_regions(user):
+    """The territory the user may file in, drawn as the filing map: a grid worker's grids, else scope roots."""
+    from grids.selectors import grids_of_worker
+
+    grids = list(grids_of_worker(user))
+    return grids or list(governance_selectors.top_regions(user, Action.REPORT))
+
+
+LOCATION_ERRORS = {"outside_city", "not_your_grid"}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_file(request):
+    """File an incident. The page script posts to the API; without script this form posts here."""
+    if get_scope(request.user).is_empty(Action.REPORT):
+        raise PermissionDenied
+    form = IncidentFileForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            filing = services.incident_file(
+                reporter=request.user, category=data["category"], title=data["title"], lat=data["lat"],
+                lng=data["lng"], description=data["description"], address=data["address"], photos=data["photos"],
+                idempotency_key=data["idempotency_key"],
+            )
+        except DomainError as exc:
+            field = "lat" if exc.code in LOCATION_ERRORS else None
+            if exc.field_errors:
+                for name, errors in exc.field_errors.items():
+                    for error in errors:
+                        form.add_error(name if name in form.fields else None, str(error))
+            form.add_error(field, str(exc.message))
+        else:
+            incident = filing.incident
+            if filing.created:
+                messages.success(request, _("Incident %(number)s was filed.") % {"number": incident.number})
+            else:
+                messages.info(request, _("This submission was already received as incident %(number)s; "
+                                         "nothing was filed twice.") % {"number": incident.number})
+            return redirect("incidents:detail", pk=incident.pk)
+    regions = _report_regions(request.user)
+    return render(request, "incidents/file.html", {
+        "form": form,
+        "category_tree": category_tree(),
+        "map": map_config(regions),
+        "regions": regions,
+    })
+
+
+# --- Lists and queues ---------------------------------------------------------
+
+def _list_page(request, queryset, *, template: str, extra: dict):
+    filterset = IncidentFilter(request.GET or None, queryset=queryset, user=request.user)
+    incidents = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    page = paginate(request, incidents)
+    return render(request, template, {
+        "filter": filterset,
+        "page": page,
+        "query": query_without_page(request),
+        "statuses": Status.choices,
+        "checked_statuses": request.GET.getlist("status"),
+        "filter_errors": filterset.errors if filterset.is_bound else {},
+        **extra,
+    })
+
+
+@login_required
+@require_GET
+def incident_list(request):
+    """Incidents the user may see; for a grid worker, those of their grids."""
+    roles = governance_selectors.roles_of(request.user)
+    title = _("Incidents in my grids") if roles == [Role.GRID_WORKER] else _("Incidents")
+    return _list_page(request, selectors.incident_list(request.user), template="incidents/list.html", extra={
+        "title": title,
+        "may_file": not get_scope(request.user).is_empty(Action.REPORT),
+    })
+
+
+@login_required
+@require_GET
+def triage_queue(request):
+    """The command centre's queue: open incidents it holds now."""
+    if get_scope(request.user).is_empty(Action.TRIAGE):
+        raise PermissionDenied
+    response = _list_page(request, selectors.triage_queue(request.user), template="incidents/queue.html", extra={
+        "units": unit_choices(request.user),
+        "next": request.get_full_path(),
+    })
+    return response
+
+
+@login_required
+@require_GET
+def unit_queue(request):
+    """Incidents dispatched to the user's units."""
+    if get_scope(request.user).is_empty(Action.HANDLE):
+        raise PermissionDenied
+    return _list_page(request, selectors.unit_queue(request.user), template="incidents/unit_queue.html", extra={
+        "units": governance_selectors.units_of(request.user, Action.HANDLE),
+        "next": request.get_full_path(),
+    })
+
+
+# --- Detail and actions -------------------------------------------------------
+
+def _detail_context(request, incident: Incident, *, bound: ActionForm | None = None) -> dict:
+    decorate([incident])
+    actions = offered_actions(request.user, incident)
+    units = None
+    forms = []
+    for transition in actions:
+        if bound is not None and bound.transition.name == transition.name:
+            forms.append(bound)
+            continue
+        form_class = form_class_for(transition.name)
+        kwargs = {"incident": incident, "transition": transition, "user": request.user}
+        if issubclass(form_class, DispatchForm):
+            units = units if units is not None else unit_choices(request.user)
+            kwargs["units"] = units
+        forms.append(form_class(**kwargs))
+    events = list(incident.events.all())
+    for event in events:
+        event.label = ACTIONS[event.action].label if event.action in ACTIONS else EVENT_LABELS.get(
+            event.action, event.action)
+    tasks = list(incident.unit_tasks.all())
+    return {
+        "incident": incident,
+        "action_forms": forms,
+        "danger_actions": DANGER_ACTIONS,
+        "events": events,
+        "tasks": tasks,
+        "first_photos": [a for a in incident.attachments.all() if events and a.event_id == events[0].pk],
+        "map": map_config([incident.grid], point=(incident.lat, incident.lng)),
+        "may_see_reporter": may(incident, request.user, Action.TRIAGE),
+    }
+
+
+@login_required
+@require_GET
+def incident_detail(request, pk: int):
+    incident = selectors.incident_detail(request.user, pk)
+    return render(request, "incidents/detail.html", _detail_context(request, incident))
+
+
+@login_required
+@require_POST
+def incident_act(request, pk: int, transition: str):
+    """Take one action on an incident: the form of that action, then its service."""
+    incident = access_object(Incident.objects.select_related("category", "grid"), request.user, pk=pk)
+    action = ACTIONS.get(transition)
+    if action is None or transition in ("verify_pass", "verify_fail"):
+        raise Http404
+    if not may(incident, request.user, action.action):
+        raise PermissionDenied
+    form = form_class_for(transition)(request.POST, request.FILES, incident=incident, transition=action,
+                                      user=request.user)
+    back = safe_next(request, request.POST.get(f"{transition_prefix(transition)}-next"))
+    detail_url = reverse("incidents:detail", args=[incident.pk])
+    if not form.is_valid():
+        if back and back != detail_url:
+            # A quick action from a queue: say what was missing, then go back there.
+            problems = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+            messages.error(request, _("%(action)s on %(number)s was not done: %(problems)s")
+                           % {"action": action.label, "number": incident.number, "problems": problems})
+            return HttpResponseRedirect(back)
+        incident = selectors.incident_detail(request.user, pk)
+        return render(request, "incidents/detail.html", _detail_context(request, incident, bound=form), status=400)
+    try:
+        SERVICES[transition](incident=incident, actor=request.user,
+                             expected_version=form.cleaned_data["expected_version"], **form.service_kwargs())
+    except ConflictError:
+        current = Incident.objects.get(pk=incident.pk)
+        messages.warning(request, _(
+            "Someone else changed incident %(number)s meanwhile (it is now %(status)s). Your action was not "
+            "saved and nothing was overwritten; check its current state below.")
+            % {"number": current.number, "status": current.get_status_display()})
+        return HttpResponseRedirect(detail_url)
+    except PermissionDeniedError:
+        raise PermissionDenied from None
+    except NotFoundError:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return HttpResponseRedirect(back or detail_url)
+    messages.success(request, _("%(action)s: incident %(number)s.") % {"action": action.label,
+                                                                        "number": incident.number})
+    if back:
+        return HttpResponseRedirect(back)
+    if not Incident.objects.restrict(request.user).filter(pk=incident.pk).exists():
+        # e.g. a unit that sent the incident back no longer sees it
+        return redirect("home")
+    return HttpResponseRedirect(detail_url)
+
+
+# --- Photos -------------------------------------------------------------------
+
+@login_required
+@require_GET
+def attachment(request, pk: int):
+    """A photo, only to those who may see its incident. There is no public URL for uploads."""
+    photo = selectors.attachment_for(request.user, pk)
+    try:
+        handle = photo.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type=photo.content_type, as_attachment=False,
+                            filename=f"{photo.incident.number}-{photo.pk}.{photo.extension}")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def region_choices(user):
+    return Region.objects.restrict(user, Action.VIEW)
+
+
+def counts(queryset) -> dict[str, int]:
+    """Open and overdue counts of a scoped queryset, for the dashboards."""
+    now = timezone.now()
+    open_incidents = queryset.open()
+    return {"open": open_incidents.count(), "overdue": open_incidents.filter(overdue_q(now)).count()}
