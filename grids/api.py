@@ -1,4 +1,4 @@
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Length, Substr
 from django.http import Http404
 from django_filters import rest_framework as filters
@@ -49,8 +49,6 @@ class RegionFilter(filters.FilterSet):
         return queryset.filter(path__startswith=parent.path, depth=parent.depth + 1)
 
     def filter_q(self, queryset, name, value):
-        from django.db.models import Q
-
         return queryset.filter(Q(name__icontains=value) | Q(code__icontains=value))
 
 

@@ -4,15 +4,27 @@ The cache is keyed by a version read from the database (the number of grids
 and the latest ``updated_at``), so a boundary changed by any process, web or
 worker, rebuilds the tree on the next lookup everywhere. One small indexed
 query per lookup is the price of never answering from a stale tree.
+
+Timestamps alone can miss a change: ``updated_at`` is set by the writer's
+clock before its commit, so a writer whose clock lags, or whose transaction
+commits after a later one, may leave the maximum where it was. The services
+therefore also put a fresh token in the shared cache after each commit that
+changes the territory (``territory_changed``); the token is part of the
+version too.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 from shapely import STRtree
@@ -39,10 +51,30 @@ class _GridIndex:
 _lock = threading.Lock()
 _index: _GridIndex | None = None
 
+CHANGE_TOKEN_KEY = "grids:territory-change-token"
+logger = logging.getLogger(__name__)
+
+
+def territory_changed() -> None:
+    """Tell every process that boundaries changed, once the current transaction commits.
+
+    A fresh random token rather than a counter: two writers can never leave
+    the same value behind, whatever order they commit in.
+    """
+    transaction.on_commit(lambda: cache.set(CHANGE_TOKEN_KEY, uuid.uuid4().hex, timeout=None), robust=True)
+
+
+def _change_token() -> str | None:
+    try:
+        return cache.get(CHANGE_TOKEN_KEY)
+    except Exception:  # the cache server is down: the database part of the version still holds
+        logger.warning("cannot read the territory change token from the cache", exc_info=True)
+        return None
+
 
 def _current_version() -> tuple:
     agg = Region.objects.filter(level=Level.GRID).aggregate(n=Count("id"), latest=Max("updated_at"))
-    return (agg["n"], agg["latest"])
+    return (agg["n"], agg["latest"], _change_token())
 
 
 def _build(version: tuple) -> _GridIndex:
@@ -68,11 +100,11 @@ def invalidate() -> None:
     _index = None
 
 
-def locate_many(points: list[tuple[float, float]]) -> list[int | None]:
+def locate_many(points: Sequence[tuple[float, float]]) -> list[int | None]:
     """Grid ids for many (lat, lng) points at once; None for a point outside the city.
 
-    A point on an edge shared by two grids belongs to the grid first in tree
-    order, so the answer is the same every time.
+    A point on an edge or corner shared by several grids belongs to the grid
+    first in tree order, so the answer is the same every time.
     """
     if not points:
         return []
@@ -80,11 +112,10 @@ def locate_many(points: list[tuple[float, float]]) -> list[int | None]:
     geoms = shapely.points([(lng, lat) for lat, lng in points])
     point_idx, tree_idx = index.tree.query(geoms, predicate="covered_by")
     # the tree is in path order: for each point keep the lowest tree index
-    best: dict[int, int] = {}
-    for p, t in zip(point_idx.tolist(), tree_idx.tolist(), strict=True):
-        if p not in best or t < best[p]:
-            best[p] = t
-    return [int(index.grid_ids[best[p]]) if p in best else None for p in range(len(points))]
+    none = len(index.grid_ids)
+    best = np.full(len(points), none, dtype=np.int64)
+    np.minimum.at(best, point_idx, tree_idx)
+    return [int(index.grid_ids[t]) if t != none else None for t in best.tolist()]
 
 
 def locate(lat: float, lng: float) -> Region:

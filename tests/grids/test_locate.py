@@ -1,0 +1,164 @@
+"""Which grid holds a point: inside, on shared edges and corners, outside, and after a boundary moves."""
+
+import pytest
+from django.utils import translation
+
+from grids import locate as locate_module
+from grids import services
+from grids.locate import OutsideCity, locate, locate_many
+from grids.models import Region
+from tests.factories import point, rect
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """Counts how often the STRtree is built."""
+    calls = []
+    real_build = locate_module._build
+
+    def counting_build(version):
+        calls.append(version)
+        return real_build(version)
+
+    monkeypatch.setattr(locate_module, "_build", counting_build)
+    return calls
+
+
+def test_a_point_inside_a_grid_finds_that_grid(city):
+    assert locate(*point(1, 2)) == city.g1111
+    assert locate(*point(3, 1)) == city.g1112
+    assert locate(*point(2, 6)) == city.g1211
+    assert locate(*point(6, 6)) == city.g2111
+
+
+def test_a_point_on_the_city_boundary_is_inside(city):
+    assert locate(*point(0, 0)) == city.g1111
+    assert locate(*point(8, 8)) == city.g2111
+
+
+def test_a_point_on_an_edge_shared_by_two_grids_goes_to_the_first_in_tree_order(city):
+    # x = 2 is the edge between G1111 (west) and G1112 (east)
+    answers = {locate(*point(2, 1)).pk for _ in range(5)}
+    assert answers == {city.g1111.pk}
+
+
+def test_a_point_on_an_edge_between_districts_goes_to_the_first_in_tree_order(city):
+    # x = 4 is the edge between the west district's G1112 and the east district's G2111
+    assert locate(*point(4, 1)) == city.g1112
+    assert locate(*point(4, 6)) == city.g1211
+
+
+def test_a_point_on_a_corner_shared_by_three_grids_goes_to_the_first_in_tree_order(city):
+    # (2, 4): G1111, G1112 and G1211 meet; (4, 4): G1112, G1211 and G2111 meet
+    assert locate(*point(2, 4)) == city.g1111
+    assert locate(*point(4, 4)) == city.g1112
+    assert locate(*point(4, 4)) == city.g1112
+
+
+def test_a_point_outside_the_city_says_so_clearly(city):
+    lat, lng = point(9, 4)
+    with pytest.raises(OutsideCity) as caught:
+        locate(lat, lng)
+    assert caught.value.code == "outside_city"
+    assert "outside the city" in str(caught.value.message)
+    assert f"{lat:.6f}" in str(caught.value.message) and f"{lng:.6f}" in str(caught.value.message)
+
+
+def test_with_no_grids_every_point_is_outside(db):
+    with pytest.raises(OutsideCity):
+        locate(23.0, 116.0)
+    assert locate_many([(23.0, 116.0)]) == [None]
+
+
+def test_the_tree_is_built_once_and_reused(city, builds):
+    locate_module.invalidate()
+    locate(*point(1, 1))
+    locate(*point(6, 6))
+    locate_many([point(3, 3), point(1, 7)])
+    assert len(builds) == 1
+
+
+def test_moving_an_edge_through_region_update_moves_the_point_to_the_other_grid(city, builds):
+    probe = point(2.5, 1)
+    assert locate(*probe) == city.g1112
+    built = len(builds)
+    # shrink the east grid first, then grow the west one into the freed strip
+    services.region_update(region=city.g1112, boundary=rect(3, 0, 4, 4))
+    services.region_update(region=city.g1111, boundary=rect(0, 0, 3, 4))
+    assert locate(*probe) == city.g1111
+    assert len(builds) == built + 1
+    assert locate(*point(3.5, 1)) == city.g1112
+    assert len(builds) == built + 1  # and then reused again
+
+
+def test_a_new_grid_is_found_without_a_restart(city):
+    probe = point(4.5, 0.5)
+    assert locate(*probe) == city.g2111
+    services.region_update(region=city.g2111, boundary=rect(5, 0, 8, 8))
+    with pytest.raises(OutsideCity):
+        locate(*probe)
+    corner = services.region_create(parent=city.c211, level=5, code="440201001002", name="东二网格",
+                                    boundary=rect(4, 0, 5, 8))
+    assert locate(*probe) == corner
+
+
+def test_a_renamed_grid_is_answered_with_its_new_name(city):
+    locate(*point(1, 1))
+    services.region_update(region=city.g1111, name="南一网格（新）")
+    assert locate(*point(1, 1)).name == "南一网格（新）"
+
+
+def test_locate_many_answers_many_points_at_once_in_order(city, django_assert_max_num_queries):
+    def grid_at(x: float, y: float):
+        if x > 4:
+            return city.g2111
+        if y > 4:
+            return city.g1211
+        return city.g1112 if x > 2 else city.g1111
+
+    offsets = [(0.1 + i * 0.2, 0.1 + j * 0.2) for i in range(40) for j in range(40)]  # never on an edge
+    outside = [point(-1, 3), point(3, 8.5), (0.0, 0.0)]
+    with django_assert_max_num_queries(2):
+        answers = locate_many([point(x, y) for x, y in offsets] + outside)
+    assert answers[: len(offsets)] == [grid_at(x, y).pk for x, y in offsets]
+    assert answers[len(offsets):] == [None, None, None]
+
+
+def test_locate_many_agrees_with_locate_on_edges_and_corners(city):
+    probes = [point(x, y) for x in range(9) for y in range(9)]
+    answers = locate_many(probes)
+    for probe, answer in zip(probes, answers, strict=True):
+        assert answer == locate(*probe).pk
+
+
+def test_locate_many_of_nothing_is_nothing(db):
+    assert locate_many([]) == []
+
+
+def test_a_change_stamped_by_a_lagging_clock_is_still_seen(city, django_capture_on_commit_callbacks):
+    """updated_at comes from the writer's clock; the change token covers a writer whose clock is behind."""
+    probe = point(2.5, 1)
+    assert locate(*probe) == city.g1112
+    with django_capture_on_commit_callbacks(execute=True):
+        services.region_update(region=city.g1112, boundary=rect(3, 0, 4, 4))
+        services.region_update(region=city.g1111, boundary=rect(0, 0, 3, 4))
+        # as if both writes had been stamped no later than the grids' creation
+        Region.objects.filter(pk__in=[city.g1111.pk, city.g1112.pk]).update(updated_at=city.g2111.updated_at)
+    assert locate(*probe) == city.g1111
+
+
+def test_a_cache_that_cannot_be_read_does_not_stop_locate(city, monkeypatch):
+    class DownCache:
+        def get(self, *args, **kwargs):
+            raise ConnectionError("cache server down")
+
+    monkeypatch.setattr(locate_module, "cache", DownCache())
+    assert locate(*point(1, 1)) == city.g1111
