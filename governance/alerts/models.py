@@ -1,0 +1,113 @@
+"""One alert model for every watched subject."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from governance.scoping import RestrictedQuerySet
+
+
+class AlertKind(models.TextChoices):
+    DEADLINE_APPROACHING = "deadline_approaching", _("Deadline approaching")
+    OVERDUE = "overdue", _("Overdue")
+    ESCALATED = "escalated", _("Escalated")
+    # Reserved for the mediation and pilot-task watchers.
+    RED_RISK = "red_risk", _("Red-risk dispute")
+    MISSING_FILING = "missing_filing", _("Missing progress filing")
+
+
+class AlertSeverity(models.TextChoices):
+    YELLOW = "yellow", _("Yellow")
+    RED = "red", _("Red")
+
+
+class AlertStep(models.TextChoices):
+    """Which deadline of the subject an alert is about."""
+
+    ACCEPT = "accept", _("Acceptance")
+    HANDLE = "handle", _("Handling")
+    NONE = "", _("None")
+
+
+class AlertQuerySet(RestrictedQuerySet):
+    def open(self):
+        return self.filter(resolved_at__isnull=True)
+
+    def unread(self):
+        return self.filter(resolved_at__isnull=True, acknowledged_at__isnull=True)
+
+
+class Alert(models.Model):
+    """Something a command centre must look at: a deadline coming, passed, or escalated.
+
+    The subject is named by ``(subject_type, subject_id)`` rather than a generic
+    foreign key: the sweep joins it in SQL by id, and nothing on the hot path
+    needs the content-types table. Rows are written by the sweep in bulk
+    (``governance.alerts.sweep``); people only acknowledge them.
+
+    At most one *open* alert per subject and kind: a partial unique index, so that
+    two sweeps at once cannot raise the same alert twice.
+    """
+
+    subject_type = models.CharField(_("subject type"), max_length=32)
+    subject_id = models.BigIntegerField(_("subject id"))
+    # A human label of the subject when the alert was raised, e.g. the incident number.
+    subject_label = models.CharField(_("subject"), max_length=40, blank=True)
+    kind = models.CharField(_("kind"), max_length=24, choices=AlertKind.choices)
+    severity = models.CharField(_("severity"), max_length=8, choices=AlertSeverity.choices)
+    step = models.CharField(_("deadline"), max_length=8, choices=AlertStep.choices, blank=True, default="")
+    # The territory the subject belongs to (an incident's grid): the scoping door uses it.
+    region = models.ForeignKey("grids.Region", on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("region"))
+    # The command centre expected to act when the alert was raised; its staff get the email.
+    owner_region = models.ForeignKey("grids.Region", on_delete=models.PROTECT, related_name="+", null=True,
+                                     blank=True, verbose_name=_("responsible command centre"))
+    # The deadline the alert is about: a moved deadline resolves it.
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    raised_at = models.DateTimeField(_("raised at"), db_index=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="+", verbose_name=_("acknowledged by"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    objects = AlertQuerySet.as_manager()
+
+    scope_region_path = "region__path"
+
+    class Meta:
+        app_label = "governance"
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        ordering = ["-raised_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["subject_type", "subject_id", "kind"],
+                                    condition=Q(resolved_at__isnull=True), name="one_open_alert_per_subject_kind"),
+        ]
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id"], name="alert_subject"),
+            models.Index(fields=["resolved_at", "raised_at"], name="alert_feed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.subject_label or self.subject_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def subject_url(self) -> str:
+        """The subject's page, when its app has one."""
+        try:
+            if self.subject_type == "incident":
+                return reverse("incidents:detail", args=[self.subject_id])
+        except NoReverseMatch:
+            pass
+        return ""

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from governance.alerts import views
+
+app_name = "alerts"
+
+urlpatterns = [
+    path("", views.feed, name="feed"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
+]
