@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from dashboards import views
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("mediator/", views.mediator, name="mediator"),
     path("supervisor/", views.supervisor, name="supervisor"),
     path("administrator/", views.administrator, name="administrator"),
+    path("map/", include("dashboards.map.urls")),
 ]

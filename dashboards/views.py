@@ -1,18 +1,35 @@
 """Role dashboards. Each reads through selectors, which go through the scoping door.
 
-Several dashboards are filled in by later issues (incidents, the alert engine,
-the map, mediation, pilot-task ledgers); until then they show the user's scope
-and say plainly what is coming.
+Several dashboards are filled in by later issues (the alert engine, the map,
+mediation, pilot-task ledgers); until then they show the user's scope and say
+plainly what is coming.
 """
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.utils import timezone
 
-from governance import selectors
+from governance import selectors, workcalendar
 from governance.models import Role
 from governance.scoping import Action, get_scope
 from grids import selectors as grid_selectors
+from incidents import selectors as incident_selectors
+from incidents.filters import overdue_q
+from incidents.models import Status
+from incidents.views import decorate
+
+RECENT = 5
+
+
+def incident_counts(queryset) -> dict[str, int]:
+    """Open and overdue incidents of a scoped queryset, and those waiting for acceptance."""
+    open_incidents = queryset.open()
+    return {
+        "open": open_incidents.count(),
+        "overdue": open_incidents.filter(overdue_q(timezone.now())).count(),
+        "reported": open_incidents.filter(status=Status.REPORTED).count(),
+    }
 
 
 def _require_role(request, *roles):
@@ -35,21 +52,32 @@ def _context(request, role, **extra):
 def grid_worker(request):
     _require_role(request, Role.GRID_WORKER)
     grids = grid_selectors.grids_of_worker(request.user)
-    return render(request, "dashboards/grid_worker.html", _context(request, Role.GRID_WORKER, grids=grids))
+    incidents = incident_selectors.incident_list(request.user).filter(grid__in=grids)
+    return render(request, "dashboards/grid_worker.html", _context(
+        request, Role.GRID_WORKER, grids=grids, counts=incident_counts(incidents),
+        recent=decorate(list(incidents.open()[:RECENT])),
+    ))
 
 
 @login_required
 def command_centre(request):
     _require_role(request, Role.COMMAND_STAFF, Role.ADMINISTRATOR)
     summaries = grid_selectors.territory_summaries(request.user)
-    return render(request, "dashboards/command.html", _context(request, Role.COMMAND_STAFF, summaries=summaries))
+    queue = incident_selectors.triage_queue(request.user)
+    return render(request, "dashboards/command.html", _context(
+        request, Role.COMMAND_STAFF, summaries=summaries, counts=incident_counts(queue),
+    ))
 
 
 @login_required
 def unit_handler(request):
     _require_role(request, Role.UNIT_HANDLER)
     units = selectors.units_of(request.user, Action.HANDLE)
-    return render(request, "dashboards/unit.html", _context(request, Role.UNIT_HANDLER, units=units))
+    queue = incident_selectors.unit_queue(request.user)
+    return render(request, "dashboards/unit.html", _context(
+        request, Role.UNIT_HANDLER, units=units, counts=incident_counts(queue),
+        recent=decorate(list(queue.filter(status=Status.DISPATCHED)[:RECENT])),
+    ))
 
 
 @login_required
@@ -73,4 +101,5 @@ def administrator(request):
     summaries = grid_selectors.territory_summaries(request.user)
     entries = selectors.audit_entries(request.user, limit=20)
     return render(request, "dashboards/administrator.html",
-                  _context(request, Role.ADMINISTRATOR, summaries=summaries, entries=entries))
+                  _context(request, Role.ADMINISTRATOR, summaries=summaries, entries=entries,
+                           calendar_warnings=workcalendar.calendar_warnings()))

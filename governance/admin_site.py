@@ -11,4 +11,6 @@ import django_celery_results.admin  # noqa: F401
 import rest_framework.authtoken.admin  # noqa: F401
 
 import governance.admin  # noqa: F401
+import governance.alerts.admin  # noqa: F401
 import grids.admin  # noqa: F401
+import incidents.admin  # noqa: F401

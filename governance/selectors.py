@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import chain
 
-from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy
 
 from governance.models import Role, RoleAssignment, Unit
 from governance.scoping import Action, get_scope
@@ -63,7 +63,7 @@ class AuditEntry:
     reason: str | None
 
 
-_HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
+_HISTORY_TYPES = {"+": gettext_lazy("created"), "~": gettext_lazy("changed"), "-": gettext_lazy("deleted")}
 
 
 def audit_entries(user, *, limit: int = 200) -> list[AuditEntry]:
@@ -92,11 +92,7 @@ def audit_entries(user, *, limit: int = 200) -> list[AuditEntry]:
             who=row.history_user,
             kind=str(kind_of[type(row)]),
             what=str(row.instance),
-            change=_HISTORY_TYPES[row.history_type] + (f" ({changed})" if changed else ""),
+            change=str(_HISTORY_TYPES[row.history_type]) + (f" ({changed})" if changed else ""),
             reason=row.history_change_reason,
         ))
     return entries
-
-
-def demo_users():
-    return get_user_model().objects.filter(username__startswith="demo_").order_by("username")

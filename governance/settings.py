@@ -41,8 +41,11 @@ def check_production_settings(*, debug: bool, secret_key: str, allowed_hosts: li
     problems = []
     if debug:
         problems.append("DEBUG is on")
-    if not secret_key or secret_key == DEVELOPMENT_SECRET_KEY or len(secret_key) < 50:
-        problems.append("SECRET_KEY is missing, the development default, or shorter than 50 characters")
+    # The same bar as Django's security.W009: 50+ characters, 5+ distinct ones, not a generated dev key.
+    if (not secret_key or secret_key == DEVELOPMENT_SECRET_KEY or len(secret_key) < 50
+            or len(set(secret_key)) < 5 or secret_key.startswith("django-insecure-")):
+        problems.append("SECRET_KEY is missing, the development default, shorter than 50 characters "
+                        "or not random")
     if not allowed_hosts:
         problems.append("ALLOWED_HOSTS is empty")
     if problems:
@@ -117,6 +120,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "governance.context_processors.portal",
+                "governance.alerts.context_processors.alert_count",
             ],
         },
     },
@@ -191,6 +195,7 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_LOCKOUT_TEMPLATE = "axes_lockout.html"  # a portal page (HTTP 429), not axes' bare text
 
 # --- Internationalisation -------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -233,8 +238,9 @@ LEAFLET_CONFIG = {
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first, so an anonymous API call is answered 401 with a WWW-Authenticate header.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -270,7 +276,12 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    # On by default so that `check --deploy` is clean (W021). The directive only matters for
+    # a registrable domain submitted to the browsers' preload list; a portal on a subdomain
+    # (portal.<city>.gov.cn) cannot be listed, so it is inert there.
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    # Load balancers probe /healthz over plain HTTP, without X-Forwarded-Proto.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # Everything is served by the portal itself, so the policy is 'self' only.
 # Map tiles may come from the city's tile server.
@@ -314,3 +325,5 @@ INCIDENT_PHOTO_MAX_BYTES = env.int("INCIDENT_PHOTO_MAX_BYTES", default=10 * 1024
 INCIDENT_PHOTO_MAX_PIXELS = env.int("INCIDENT_PHOTO_MAX_PIXELS", default=40_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Alert engine: how long an incident stays red before it climbs one level.
+ALERT_ESCALATION_GRACE_MINUTES = env.int("ALERT_ESCALATION_GRACE_MINUTES", default=120)

@@ -41,7 +41,8 @@ def territory_summaries(user) -> list[TerritorySummary]:
     summaries = []
     for region in top_regions(user):
         below = Region.objects.filter(path__startswith=region.path, depth__gt=region.depth)
-        by_level = dict(below.values_list("level").annotate(n=Count("id")).values_list("level", "n"))
+        # order_by(): the default ordering by path would split the groups
+        by_level = dict(below.order_by().values_list("level").annotate(n=Count("id")).values_list("level", "n"))
         workers = RoleAssignment.objects.active().filter(
             Q(region__path__startswith=region.path), role=Role.GRID_WORKER
         ).values("user").distinct().count()

@@ -8,23 +8,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-from django.utils.translation import gettext as _
+from datetime import datetime
 
 from governance import workcalendar
 from incidents.models import Category
 
 
 def accept_deadline(start: datetime, category: Category) -> datetime:
-    return start + timedelta(hours=category.accept_hours)
+    return workcalendar.add_working_hours(start, category.accept_hours)
 
 
 def handle_deadline(start: datetime, category: Category) -> tuple[datetime, str]:
     """The handling deadline, and a note when it assumed weekends only for a year nobody has entered."""
     result = workcalendar.add_working_days(start, category.handle_working_days)
-    note = ""
-    if result.fallback_years:
-        years = ", ".join(str(y) for y in sorted(result.fallback_years))
-        note = _("Holidays of %(years)s are not entered yet: the deadline counts weekends only.") % {"years": years}
-    return result.deadline, note
+    return result.deadline, result.fallback_note()

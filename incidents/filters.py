@@ -6,6 +6,8 @@ import django_filters as filters
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from governance.scoping import Action
 from grids.models import Level, Region
@@ -25,7 +27,9 @@ class IncidentFilter(filters.FilterSet):
     reported_after = filters.DateFilter(field_name="reported_at", lookup_expr="date__gte", label=_("reported from"))
     reported_before = filters.DateFilter(field_name="reported_at", lookup_expr="date__lte", label=_("reported until"))
     region = filters.ModelChoiceFilter(queryset=Region.objects.none(), method="filter_region", label=_("region"))
-    unit = filters.NumberFilter(field_name="lead_unit_id", label=_("lead unit"))
+    # bounded: an id beyond a 64-bit integer made the database raise (500) instead of a 400
+    unit = filters.NumberFilter(field_name="lead_unit_id", label=_("lead unit"), min_value=1, max_value=2**63 - 1,
+                                decimal_places=0)
     q = filters.CharFilter(method="filter_q", label=_("number, title or address"))
 
     class Meta:
@@ -52,6 +56,7 @@ class IncidentFilter(filters.FilterSet):
             return queryset
         return queryset.filter(overdue_q(timezone.now()))
 
+    @extend_schema_field(OpenApiTypes.INT)  # OpenAPI: a region id (the queryset is only known per user)
     def filter_region(self, queryset, name, value):
         return queryset.filter(grid__path__startswith=value.path)
 

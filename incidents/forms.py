@@ -69,9 +69,8 @@ class IncidentFileForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200,
                             widget=forms.TextInput(attrs={"autocomplete": "off",
                                                           "placeholder": _("What is wrong, in a few words")}))
-    description = forms.CharField(label=_("Description"), required=False,
-                                  widget=forms.Textarea(attrs={"rows": 3,
-                                                               "placeholder": _("What you saw, since when, who is affected")}))
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(
+        attrs={"rows": 3, "placeholder": _("What you saw, since when, who is affected")}))
     address = forms.CharField(label=_("Address"), max_length=300, required=False,
                               widget=forms.TextInput(attrs={"placeholder": _("Street, building, landmark")}))
     lat = forms.FloatField(label=_("Latitude"), min_value=-90, max_value=90,
@@ -103,6 +102,8 @@ class IncidentFileForm(forms.Form):
 class ActionForm(forms.Form):
     """The fields every action shares: the version the person saw, a note, where to go back to."""
 
+    note_first = False
+
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     note = forms.CharField(label=_("Note"), required=False, max_length=2000,
                            widget=forms.Textarea(attrs={"rows": 2}))
@@ -114,6 +115,9 @@ class ActionForm(forms.Form):
         self.user = user
         kwargs.setdefault("prefix", transition_prefix(transition.name))
         super().__init__(*args, **kwargs)
+        if not self.note_first:
+            # what the action needs (a unit, a date, a rating) first, the note after it
+            self.order_fields([name for name in self.fields if name != "note"] + ["note"])
         self.initial.setdefault("expected_version", incident.version)
         if transition.needs_note:
             self.fields["note"].required = True
@@ -158,6 +162,8 @@ class DispatchForm(ActionForm):
         found = {u.pk: u for u in Unit.objects.restrict(self.user, Action.VIEW).filter(pk__in=ids, is_active=True)}
         if cleaned.get("unit") is not None:
             cleaned["unit_obj"] = found.get(cleaned["unit"])
+            if cleaned["unit_obj"] is None:
+                self.add_error("unit", _("Choose a unit you may dispatch to."))
         cleaned["assisting_objs"] = [found[pk] for pk in cleaned.get("assisting_units", [])
                                      if pk in found and pk != cleaned.get("unit")]
         return cleaned
@@ -168,6 +174,7 @@ class DispatchForm(ActionForm):
 
 
 class ReportBackForm(ActionForm):
+    note_first = True  # the report is the point; photos back it up
     photos = PhotosField(label=_("Photos of the result"))
 
     def __init__(self, *args, **kwargs):

@@ -177,9 +177,12 @@ class Incident(models.Model):
             matched = True
         unit_ids = sorted(scope.units(action))
         if unit_ids:
-            q |= Q(lead_unit_id__in=unit_ids) | Exists(
-                UnitTask.objects.filter(incident=OuterRef("pk"), unit_id__in=unit_ids)
-            )
+            tasks = UnitTask.objects.filter(incident=OuterRef("pk"), unit_id__in=unit_ids)
+            if action != Action.VIEW:
+                # A unit that was reassigned or sent the incident back still sees it
+                # (it worked on it), but acts only while it holds an active task.
+                tasks = tasks.filter(withdrawn_at__isnull=True)
+            q |= Exists(tasks) if action != Action.VIEW else (Q(lead_unit_id__in=unit_ids) | Exists(tasks))
             matched = True
         return q if matched else None
 

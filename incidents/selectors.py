@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from governance.access import access_object
-from governance.scoping import Action
+from governance.scoping import Action, get_scope
 from incidents.models import OPEN_STATUSES, Attachment, Category, Event, Incident, UnitTask
-from incidents.services import DUPLICATE_RADIUS_M, DUPLICATE_WINDOW, distance_m, nearby_box
+from incidents.services import DUPLICATE_RADIUS_M, DUPLICATE_WINDOW, _holds_active_task, distance_m, nearby_box
 from incidents.workflow import TRANSITIONS, Transition, transitions_from
 
 
@@ -27,7 +27,13 @@ def triage_queue(user) -> QuerySet[Incident]:
 
 def unit_queue(user) -> QuerySet[Incident]:
     """Incidents dispatched to the user's units that wait for their report."""
-    return incident_list(user, Action.HANDLE).filter(status__in=OPEN_STATUSES)
+    queryset = incident_list(user, Action.HANDLE).filter(status__in=OPEN_STATUSES)
+    scope = get_scope(user)
+    if scope.everything:
+        return queryset
+    # The door lets a unit keep seeing what it was once given; its queue holds only what is still its own.
+    return queryset.filter(Exists(UnitTask.objects.filter(
+        incident=OuterRef("pk"), withdrawn_at__isnull=True, unit_id__in=sorted(scope.units(Action.HANDLE)))))
 
 
 def incident_detail(user, pk: int) -> Incident:
@@ -58,6 +64,8 @@ def available_transitions(user, incident: Incident) -> list[Transition]:
             continue
         if transition.name == "close_on_spot" and not incident.category.on_spot_closable:
             continue
+        if transition.action == Action.HANDLE and not _holds_active_task(incident, user):
+            continue  # reassigned or sent back: the unit still sees it, but it is no longer theirs to handle
         allowed.append(transition)
     return allowed
 

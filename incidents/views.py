@@ -27,11 +27,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from governance import selectors as governance_selectors
 from governance.access import access_object, may
 from governance.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
+from governance.masking import mask_name, mask_phone
 from governance.models import Role
 from governance.scoping import Action, get_scope
-from grids.models import Region
 from incidents import selectors, services
-from incidents.filters import IncidentFilter, overdue_q
+from incidents.filters import IncidentFilter
 from incidents.forms import (
     ActionForm,
     DispatchForm,
@@ -41,10 +41,15 @@ from incidents.forms import (
     transition_prefix,
     unit_choices,
 )
-from incidents.models import Incident, Status
+from incidents.models import OPEN_STATUSES, Incident, Status
 from incidents.workflow import TRANSITIONS, Transition
 
 PAGE_SIZE = 25
+# The queues hold open incidents only, so they offer only the open statuses as filters.
+OPEN_CHOICES = [(value, label) for value, label in Status.choices if value in OPEN_STATUSES]
+# The REST API the filing page's script posts to (incidents/api.py).
+API_FILE_URL = "/api/v1/incidents/"
+API_DUPLICATES_URL = "/api/v1/incidents/duplicates/"
 
 # The page offers one "verify" form for the two outcomes of a verification.
 VERIFY = replace(TRANSITIONS["verify_pass"], name="verify", label=gettext_lazy("Verify the unit's report"),
@@ -70,9 +75,9 @@ SERVICES = {
     "unpark": services.incident_unpark,
     "merge": services.incident_merge,
 }
-# Actions that keep a person on the page they came from (a queue) when they ask to.
+# Every action a form may post, by the name in its URL.
 ACTIONS = {**TRANSITIONS, "verify": VERIFY}
-# Buttons that undo nothing but end an incident's life are drawn as such.
+# Actions that take an incident off the usual loop are drawn quieter, so the usual next step stands out.
 DANGER_ACTIONS = {"void", "merge", "return", "unit_return", "escalate"}
 
 
@@ -96,9 +101,16 @@ def decorate(incidents, now: datetime | None = None):
     return incidents
 
 
+def render_page(request, template: str, context: dict, *, status: int = 200):
+    """Render an incident page with the links its user's roles call for."""
+    scope = get_scope(request.user)
+    context["nav"] = {action: not scope.is_empty(action) for action in (Action.REPORT, Action.TRIAGE, Action.HANDLE)}
+    return render(request, template, context, status=status)
+
+
 def paginate(request, queryset):
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    decorate(page.object_list)
+    page.object_list = decorate(list(page.object_list))
     return page
 
 
@@ -137,6 +149,15 @@ def offered_actions(user, incident: Incident) -> list[Transition]:
     return offered
 
 
+def reporter_contact(user, incident: Incident) -> str:
+    """A resident reporter's name and phone: in full to those who triage it, masked to everyone else."""
+    if not (incident.reporter_name or incident.reporter_phone):
+        return ""
+    if may(incident, user, Action.TRIAGE):
+        return f"{incident.reporter_name} {incident.reporter_phone}".strip()
+    return f"{mask_name(incident.reporter_name)} {mask_phone(incident.reporter_phone)}".strip()
+
+
 # --- Filing -------------------------------------------------------------------
 
 def _report_regions(user):
@@ -148,6 +169,15 @@ def _report_regions(user):
 
 
 LOCATION_ERRORS = {"outside_city", "not_your_grid"}
+
+
+def error_field(exc: DomainError, form) -> str | None:
+    """The form field a service's refusal belongs next to, or None for the top of the form."""
+    if exc.code in LOCATION_ERRORS:
+        return "lat"
+    if exc.code.startswith("photo_"):
+        return "photos"
+    return next((name for name in exc.field_errors if name in form.fields), None)
 
 
 @login_required
@@ -166,12 +196,7 @@ def incident_file(request):
                 idempotency_key=data["idempotency_key"],
             )
         except DomainError as exc:
-            field = "lat" if exc.code in LOCATION_ERRORS else None
-            if exc.field_errors:
-                for name, errors in exc.field_errors.items():
-                    for error in errors:
-                        form.add_error(name if name in form.fields else None, str(error))
-            form.add_error(field, str(exc.message))
+            form.add_error(error_field(exc, form), str(exc.message))
         else:
             incident = filing.incident
             if filing.created:
@@ -181,25 +206,75 @@ def incident_file(request):
                                          "nothing was filed twice.") % {"number": incident.number})
             return redirect("incidents:detail", pk=incident.pk)
     regions = _report_regions(request.user)
-    return render(request, "incidents/file.html", {
+    return render_page(request, "incidents/file.html", {
         "form": form,
         "category_tree": category_tree(),
         "map": map_config(regions),
-        "regions": regions,
+        "api_url": API_FILE_URL,
+        "duplicates_url": API_DUPLICATES_URL,
+        "messages_js": filing_messages(),
     })
+
+
+def filing_messages() -> dict[str, str]:
+    """What the filing page's script says, translated here so the script holds no words of its own."""
+    return {
+        "sending": _("Sending… keep this page open."),
+        "sending_slow": _("Still sending: the connection is slow. Keep this page open."),
+        "network": _("The submission did not get through (no connection, or the network is too slow). "
+                     "Nothing you entered is lost: press Retry. It will not be filed twice."),
+        "server": _("The server could not take the submission just now (error %(status)s). Press Retry; "
+                    "it will not be filed twice."),
+        "invalid": _("Please correct the fields marked below."),
+        "done": _("Filed as %(number)s. Opening it…"),
+        "need_category": _("Choose a category."),
+        "need_location": _("Pick the place on the map or use your location."),
+        "need_title": _("The title is required."),
+        "too_many_photos": _("At most %(n)d photos.") % {"n": services.MAX_PHOTOS},
+        "in_region": _("In %(name)s"),
+        "outside_regions": _("This point lies outside your grids; you can only file in your own grids."),
+        "locating": _("Finding your location…"),
+        "geo_unsupported": _("This browser cannot tell your location: tap the map instead."),
+        "geo_failed": _("Your location is not available (%(reason)s): tap the map instead."),
+        "accuracy": _("accurate to about %(m)s m"),
+        "distance": _("%(m)s m away"),
+    }
 
 
 # --- Lists and queues ---------------------------------------------------------
 
-def _list_page(request, queryset, *, template: str, extra: dict):
+ADVANCED_FILTERS = ("category", "level", "region", "reported_after", "reported_before", "q")
+
+
+def _filter_form_labels(filterset) -> None:
+    """Say "all" rather than Django's dashes where a filter is left empty."""
+    fields = filterset.form.fields
+    labels = {"category": _("All categories"), "level": _("All levels"), "region": _("All my territory")}
+    for name, label in labels.items():
+        field = fields.get(name)
+        if field is None:
+            continue
+        if hasattr(field, "queryset"):
+            field.empty_label = label  # a model choice: its options stay lazy
+        else:
+            field.choices = [("", label), *[(v, lbl) for v, lbl in field.choices if v != ""]]
+
+
+def _list_page(request, queryset, *, template: str, extra: dict, statuses=None):
     filterset = IncidentFilter(request.GET or None, queryset=queryset, user=request.user)
-    incidents = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
-    page = paginate(request, incidents)
-    return render(request, template, {
+    _filter_form_labels(filterset)
+    if not filterset.is_bound:
+        incidents = queryset
+    elif filterset.is_valid():
+        incidents = filterset.qs
+    else:
+        incidents = queryset.none()  # a filter that cannot be read shows nothing rather than everything
+    return render_page(request, template, {
         "filter": filterset,
-        "page": page,
+        "page": paginate(request, incidents),
         "query": query_without_page(request),
-        "statuses": Status.choices,
+        "statuses": statuses or Status.choices,
+        "advanced_filters_used": any(request.GET.get(name) for name in ADVANCED_FILTERS),
         "checked_statuses": request.GET.getlist("status"),
         "filter_errors": filterset.errors if filterset.is_bound else {},
         **extra,
@@ -224,11 +299,10 @@ def triage_queue(request):
     """The command centre's queue: open incidents it holds now."""
     if get_scope(request.user).is_empty(Action.TRIAGE):
         raise PermissionDenied
-    response = _list_page(request, selectors.triage_queue(request.user), template="incidents/queue.html", extra={
+    return _list_page(request, selectors.triage_queue(request.user), template="incidents/queue.html", extra={
         "units": unit_choices(request.user),
         "next": request.get_full_path(),
-    })
-    return response
+    }, statuses=OPEN_CHOICES)
 
 
 @login_required
@@ -240,7 +314,7 @@ def unit_queue(request):
     return _list_page(request, selectors.unit_queue(request.user), template="incidents/unit_queue.html", extra={
         "units": governance_selectors.units_of(request.user, Action.HANDLE),
         "next": request.get_full_path(),
-    })
+    }, statuses=OPEN_CHOICES)
 
 
 # --- Detail and actions -------------------------------------------------------
@@ -273,7 +347,7 @@ def _detail_context(request, incident: Incident, *, bound: ActionForm | None = N
         "tasks": tasks,
         "first_photos": [a for a in incident.attachments.all() if events and a.event_id == events[0].pk],
         "map": map_config([incident.grid], point=(incident.lat, incident.lng)),
-        "may_see_reporter": may(incident, request.user, Action.TRIAGE),
+        "reporter_contact": reporter_contact(request.user, incident),
     }
 
 
@@ -281,7 +355,7 @@ def _detail_context(request, incident: Incident, *, bound: ActionForm | None = N
 @require_GET
 def incident_detail(request, pk: int):
     incident = selectors.incident_detail(request.user, pk)
-    return render(request, "incidents/detail.html", _detail_context(request, incident))
+    return render_page(request, "incidents/detail.html", _detail_context(request, incident))
 
 
 @login_required
@@ -306,7 +380,7 @@ def incident_act(request, pk: int, transition: str):
                            % {"action": action.label, "number": incident.number, "problems": problems})
             return HttpResponseRedirect(back)
         incident = selectors.incident_detail(request.user, pk)
-        return render(request, "incidents/detail.html", _detail_context(request, incident, bound=form), status=400)
+        return render_page(request, "incidents/detail.html", _detail_context(request, incident, bound=form), status=400)
     try:
         SERVICES[transition](incident=incident, actor=request.user,
                              expected_version=form.cleaned_data["expected_version"], **form.service_kwargs())
@@ -329,7 +403,7 @@ def incident_act(request, pk: int, transition: str):
     if back:
         return HttpResponseRedirect(back)
     if not Incident.objects.restrict(request.user).filter(pk=incident.pk).exists():
-        # e.g. a unit that sent the incident back no longer sees it
+        # the action took the incident out of this user's sight: no detail page to go back to
         return redirect("home")
     return HttpResponseRedirect(detail_url)
 
@@ -351,14 +425,3 @@ def attachment(request, pk: int):
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
-
-
-def region_choices(user):
-    return Region.objects.restrict(user, Action.VIEW)
-
-
-def counts(queryset) -> dict[str, int]:
-    """Open and overdue counts of a scoped queryset, for the dashboards."""
-    now = timezone.now()
-    open_incidents = queryset.open()
-    return {"open": open_incidents.count(), "overdue": open_incidents.filter(overdue_q(now)).count()}

@@ -1,3 +1,6 @@
+import os
+import uuid
+
 import pytest
 
 from tests.factories import build_city, build_personas
@@ -20,3 +23,16 @@ def city(db):
 @pytest.fixture
 def people(city):
     return build_personas(city)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_redis_cache(settings):
+    """On Redis (REDIS_URL, as in .ci/run) each test gets its own key prefix.
+
+    The suite runs in parallel (pytest-xdist) against one Redis database, so keys
+    must not leak between tests or workers; the cache is still the real Redis.
+    """
+    cache = settings.CACHES["default"]
+    if cache["BACKEND"].endswith("RedisCache"):
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        settings.CACHES = {"default": {**cache, "KEY_PREFIX": f"test:{worker}:{uuid.uuid4().hex}"}}

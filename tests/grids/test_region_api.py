@@ -13,7 +13,9 @@ D1_SUBTREE = {"440100", "440101", "440102", "440101001", "440102001", "440101001
 
 
 @pytest.fixture(autouse=True)
-def _english():
+def _english(settings):
+    # Requests pick their language again (LocaleMiddleware): English for them too.
+    settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
 

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _english():
+def _english(settings):
+    # Requests pick their language again (LocaleMiddleware): English for them too.
+    settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
 

@@ -1,0 +1,1 @@
+"""The command-centre map: regions and incidents on a map, alerts, numbers, big screen and exports."""

@@ -1,0 +1,19 @@
+"""The map's seeding step: fill the tallies once the demo incidents are in (``seed_demo``).
+
+Registered when ``dashboards.models`` is imported (the registry's autodiscovery
+looks for ``dashboards.demo``; the map keeps its code in its own package).
+"""
+
+from __future__ import annotations
+
+from governance.demo import DemoContext, demo_step
+
+
+@demo_step(order=900, name="map_tallies")
+def map_tallies(ctx: DemoContext) -> None:
+    """Rebuild the map's per-grid tallies from every incident (the demo's incidents come in bulk, with no signal)."""
+    from dashboards.map.stats import refresh_tallies
+
+    result = refresh_tallies(full_days=True)
+    ctx.log(f"Map tallies: {result.category_rows} grid × category rows, {result.day_rows} grid × day rows "
+            f"in {result.seconds:.1f} s.")

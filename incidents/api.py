@@ -1,0 +1,225 @@
+"""REST API v1 for incidents: thin views that parse, call a service or selector, and render.
+
+* Reads go through ``incidents.selectors`` (scoped by the one door) and the
+  shared ``IncidentFilter``.
+* Writes go through ``incidents.services``; their domain errors become the one
+  error shape in ``governance.api.exception_handler`` (400/403/404/409).
+* An incident outside the user's scope answers 404 exactly like a missing one;
+  one the user sees but may not act on answers 403 before the input is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+from django.urls import reverse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+from rest_framework.views import APIView
+
+from governance.access import access_object
+from incidents import selectors, services
+from incidents.filters import IncidentFilter
+from incidents.models import Category, Incident, Source
+from incidents.serializers import (
+    ActionInput,
+    CategoryTreeSerializer,
+    CloseOnSpotInput,
+    DispatchInput,
+    DuplicateSerializer,
+    DuplicatesQuery,
+    ErrorSerializer,
+    IncidentDetailSerializer,
+    IncidentFileInput,
+    IncidentSerializer,
+    MergeInput,
+    ParkInput,
+    ReportBackInput,
+    VerifyInput,
+    detail_context,
+)
+from incidents.workflow import TRANSITIONS
+
+ERROR = OpenApiResponse(ErrorSerializer, description="The one error shape: {\"error\": {code, message, fields}}.")
+READ_ERRORS = {404: ERROR}
+WRITE_ERRORS = {400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
+
+
+def parse(serializer_class: type[Serializer], request: Request, data=None, **context) -> dict:
+    """Validated input, or a ValidationError that the handler turns into a 400."""
+    serializer = serializer_class(data=request.data if data is None else data,
+                                  context={"request": request, **context})
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def render_incident(request: Request, pk: int) -> dict:
+    """The incident as this user may see it now, with the actions they may take."""
+    incident = selectors.incident_detail(request.user, pk)
+    available = selectors.available_transitions(request.user, incident)
+    return IncidentDetailSerializer(incident, context=detail_context(request, incident, available)).data
+
+
+class IncidentFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, handing the user to the shared FilterSet (regions offered within scope)."""
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        return {**super().get_filterset_kwargs(request, queryset, view), "user": request.user}
+
+
+class IncidentPagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+# --- Incidents ----------------------------------------------------------------
+
+class IncidentListView(generics.ListAPIView):
+    """Incidents the user may see, newest first, filtered like the pages' queues."""
+
+    serializer_class = IncidentSerializer
+    filter_backends = [IncidentFilterBackend]
+    filterset_class = IncidentFilter
+    pagination_class = IncidentPagination
+
+    def get_queryset(self):
+        return selectors.incident_list(self.request.user)
+
+    @extend_schema(
+        operation_id="incidents_file",
+        summary="File an incident",
+        description=(
+            "JSON without photos, or multipart/form-data with up to 9 photos (`photos` or `photos[]`). "
+            "A retry with the same idempotency key (the `Idempotency-Key` header or the `idempotency_key` "
+            "field) from the same user answers 200 with the incident filed the first time."
+        ),
+        request={"application/json": IncidentFileInput, "multipart/form-data": IncidentFileInput},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+                                     description="At most 64 characters; wins over the idempotency_key field.")],
+        responses={201: IncidentDetailSerializer,
+                   200: OpenApiResponse(IncidentDetailSerializer, description="A retry: the incident already filed."),
+                   **WRITE_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data = parse(IncidentFileInput, request, idempotency_header=request.headers.get("Idempotency-Key"))
+        if not data.get("source"):
+            # The portal's pages (session) file as grid workers; other clients are API clients.
+            data["source"] = Source.GRID_WORKER if request.auth is None else Source.API
+        filing = services.incident_file(reporter=request.user, **data)
+        body = render_incident(request, filing.incident.pk)
+        headers = {"Location": reverse("api-incident-detail", args=[filing.incident.pk])}
+        return Response(body, status=status.HTTP_201_CREATED if filing.created else status.HTTP_200_OK,
+                        headers=headers)
+
+
+class IncidentDetailView(APIView):
+    """One incident: timeline, unit tasks, attachments (scoped download URLs), version and available actions."""
+
+    @extend_schema(operation_id="incidents_retrieve", responses={200: IncidentDetailSerializer, **READ_ERRORS})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(render_incident(request, pk))
+
+
+class DuplicatesView(APIView):
+    """Open incidents of the same category within 100 m filed in the last 72 hours, nearest first."""
+
+    @extend_schema(operation_id="incidents_duplicates", parameters=[DuplicatesQuery],
+                   responses={200: DuplicateSerializer(many=True), 400: ERROR})
+    def get(self, request: Request) -> Response:
+        query = parse(DuplicatesQuery, request, data=request.query_params)
+        found = selectors.possible_duplicates(request.user, category=query["category"], lat=query["lat"],
+                                              lng=query["lng"], exclude_pk=query.get("exclude"))
+        distances = {i.pk: services.distance_m(query["lat"], query["lng"], i.lat, i.lng) for i in found}
+        return Response(DuplicateSerializer(found, many=True,
+                                            context={"request": request, "distances": distances}).data)
+
+
+# --- One endpoint per transition ----------------------------------------------
+
+@dataclass(frozen=True)
+class ActionEndpoint:
+    path: str  # the URL segment, e.g. "report-back"
+    transition: str  # the transition whose action the user must hold (checked before the input is read)
+    service: Callable[..., Incident]
+    input: type[ActionInput] = ActionInput
+    summary: str = ""
+
+
+ACTION_ENDPOINTS: list[ActionEndpoint] = [
+    ActionEndpoint("accept", "accept", services.incident_accept, summary="Accept a reported incident"),
+    ActionEndpoint("dispatch", "dispatch", services.incident_dispatch, DispatchInput,
+                   "Dispatch to a lead unit (and assisting units)"),
+    ActionEndpoint("reassign", "reassign", services.incident_reassign, DispatchInput, "Reassign to another unit"),
+    ActionEndpoint("report-back", "report_back", services.incident_report_back, ReportBackInput,
+                   "A unit reports back (with photos)"),
+    ActionEndpoint("unit-return", "unit_return", services.incident_unit_return,
+                   summary="A unit sends the incident back to the command centre"),
+    ActionEndpoint("verify", "verify_pass", services.incident_verify, VerifyInput,
+                   "Verify a unit's report: pass closes, fail sends back"),
+    ActionEndpoint("close-on-spot", "close_on_spot", services.incident_close_on_spot, CloseOnSpotInput,
+                   "The grid worker closes it on the spot"),
+    ActionEndpoint("return", "return", services.incident_return, summary="Return to the reporter with a reason"),
+    ActionEndpoint("resubmit", "resubmit", services.incident_resubmit, summary="Resubmit a returned incident"),
+    ActionEndpoint("void", "void", services.incident_void, summary="Void: not an incident"),
+    ActionEndpoint("park", "park", services.incident_park, ParkInput,
+                   "Park on the long-term list until a review date"),
+    ActionEndpoint("unpark", "unpark", services.incident_unpark, summary="Take off the long-term list"),
+    ActionEndpoint("escalate", "escalate", services.incident_escalate,
+                   summary="Escalate to the command centre one level up"),
+    ActionEndpoint("merge", "merge", services.incident_merge, MergeInput, "Merge as a duplicate of an open incident"),
+]
+
+
+class IncidentActionView(APIView):
+    """Scope (404/403), then input (400), then the service (409 on state or a stale version)."""
+
+    endpoint: ActionEndpoint
+
+    def post(self, request: Request, pk: int) -> Response:
+        action = TRANSITIONS[self.endpoint.transition].action
+        incident = access_object(Incident.objects.all(), request.user, action=action, pk=pk)
+        data = parse(self.endpoint.input, request)
+        self.endpoint.service(incident=incident, actor=request.user, expected_version=data.pop("version", None),
+                              **data)
+        return Response(render_incident(request, incident.pk))
+
+
+def _action_view(endpoint: ActionEndpoint) -> type[IncidentActionView]:
+    transition = TRANSITIONS[endpoint.transition]
+    name = "".join(part.title() for part in endpoint.path.split("-"))
+    view = type(f"Incident{name}View", (IncidentActionView,), {
+        "endpoint": endpoint,
+        "__module__": __name__,
+        "__doc__": f"{endpoint.summary}. Needs the `{transition.action}` action over the incident"
+                   + ("; a note (reason) is required." if transition.needs_note else "."),
+    })
+    return extend_schema_view(post=extend_schema(
+        operation_id=f"incidents_{endpoint.path.replace('-', '_')}",
+        summary=endpoint.summary,
+        request=endpoint.input,
+        responses={200: IncidentDetailSerializer, **WRITE_ERRORS},
+    ))(view)
+
+
+ACTION_VIEWS: dict[str, type[IncidentActionView]] = {e.path: _action_view(e) for e in ACTION_ENDPOINTS}
+
+
+# --- Categories ---------------------------------------------------------------
+
+class CategoryTreeView(generics.ListAPIView):
+    """Active major categories with their active minor ones, time limits and the on-the-spot rule."""
+
+    serializer_class = CategoryTreeSerializer
+    pagination_class = None
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return (Category.objects.filter(parent__isnull=True, is_active=True)
+                .prefetch_related(Prefetch("children", queryset=Category.objects.filter(is_active=True))))

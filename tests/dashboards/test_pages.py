@@ -1,0 +1,45 @@
+"""The map page and the big screen render for command-centre staff, with no inline script."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.dashboards.helpers import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("url", ["/dashboards/map/", "/dashboards/map/big-screen/"])
+def test_map_pages_render_with_their_config_and_no_inline_script(world, people, url):
+    response = client_for(people.d1_command).get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="map-config"' in html
+    # the only script without src is the JSON config
+    inline = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", html)
+    assert inline == [' id="map-config" type="application/json"']
+    assert not re.search(r"\son[a-z]+=", html)
+
+
+def test_map_page_offers_the_units_a_district_may_dispatch_to(world, city, people):
+    config = client_for(people.d1_command).get("/dashboards/map/").context["map_config"]
+    names = {u["name"] for u in config["units"]}
+    assert city.unit_d1_police.name in names and city.unit_d2_police.name not in names
+    assert config["canTriage"] is True
+
+
+def test_map_assets_weigh_under_one_megabyte():
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+
+    names = ["leaflet/leaflet.js", "leaflet/leaflet.css", "vendor/leaflet.markercluster/leaflet.markercluster.js",
+             "vendor/leaflet.markercluster/MarkerCluster.css",
+             "vendor/leaflet.markercluster/MarkerCluster.Default.css", "vendor/echarts/echarts.simple.min.js",
+             "dashboards/map.js", "dashboards/map.css", "css/portal.css"]
+    total = sum(Path(finders.find(name)).stat().st_size for name in names)
+    assert total < 1_000_000, total
+    assert settings.STATIC_URL

@@ -1,0 +1,147 @@
+"""Photos: real images only, under the size limit, stored without EXIF, and never left behind by a rollback."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from governance.errors import InvalidInput
+from incidents import services
+from incidents.models import Attachment, Event, Incident
+from tests.factories import point
+from tests.incidents.conftest import jpeg_bytes, photo
+
+
+def stored_files(settings) -> list:
+    root = settings.MEDIA_ROOT
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def file_with(people, road, photos, **kwargs):
+    lat, lng = point(1, 2)
+    return services.incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat, lng=lng,
+                                  photos=photos, **kwargs)
+
+
+def test_photo_is_stored_without_exif_and_gps(people, road, settings):
+    upload = photo(exif_gps=True)
+    with Image.open(io.BytesIO(jpeg_bytes(exif_gps=True))) as original:
+        assert original.getexif().get_ifd(0x8825), "the upload really carries a GPS position"
+
+    incident = file_with(people, road, [upload]).incident
+
+    attachment = incident.attachments.get()
+    with attachment.file.open("rb") as stored, Image.open(stored) as image:
+        assert image.format == "JPEG"
+        assert dict(image.getexif()) == {}
+        assert "exif" not in image.info
+    assert (attachment.width, attachment.height, attachment.content_type) == (64, 48, "image/jpeg")
+    assert attachment.event == incident.events.get(action="report")
+    assert attachment.original_name == "photo.jpg"
+    assert "photo" not in attachment.file.name, "stored under a random name, never the user's"
+
+
+def test_photo_turned_upright_by_its_orientation_before_exif_is_dropped(people, road):
+    image = Image.new("RGB", (64, 48), (10, 200, 10))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to display
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    upload = SimpleUploadedFile("sideways.jpg", out.getvalue(), content_type="image/jpeg")
+
+    attachment = file_with(people, road, [upload]).incident.attachments.get()
+
+    assert (attachment.width, attachment.height) == (48, 64)
+
+
+def test_non_image_is_refused_and_nothing_is_stored(people, road, settings):
+    fake = SimpleUploadedFile("invoice.jpg", b"%PDF-1.4 not a picture at all", content_type="image/jpeg")
+    with pytest.raises(InvalidInput) as caught:
+        file_with(people, road, [photo(), fake])
+    assert caught.value.code == "photo_not_image" and caught.value.status_code == 400
+    assert "invoice.jpg" in str(caught.value)
+    assert stored_files(settings) == []
+    assert not Incident.objects.exists() and not Attachment.objects.exists()
+
+
+def test_truncated_image_is_refused(people, road, settings):
+    broken = SimpleUploadedFile("broken.jpg", jpeg_bytes(size=(400, 300))[:300], content_type="image/jpeg")
+    with pytest.raises(InvalidInput):
+        file_with(people, road, [broken])
+    assert stored_files(settings) == [] and not Incident.objects.exists()
+
+
+def test_image_of_a_format_not_accepted_is_refused(people, road, settings):
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "GIF")
+    gif = SimpleUploadedFile("anim.gif", out.getvalue(), content_type="image/gif")
+    with pytest.raises(InvalidInput) as caught:
+        file_with(people, road, [gif])
+    assert caught.value.code == "photo_format"
+    assert stored_files(settings) == [] and not Incident.objects.exists()
+
+
+def test_oversized_photo_is_refused_and_nothing_is_stored(people, road, settings):
+    settings.INCIDENT_PHOTO_MAX_BYTES = 1024
+    big = photo(size=(800, 600))
+    assert big.size > 1024
+    with pytest.raises(InvalidInput) as caught:
+        file_with(people, road, [big])
+    assert caught.value.code == "photo_too_large"
+    assert stored_files(settings) == []
+    assert not Incident.objects.exists() and not Attachment.objects.exists()
+
+
+def test_too_many_photos_are_refused(people, road, settings):
+    with pytest.raises(InvalidInput) as caught:
+        file_with(people, road, [photo() for _ in range(services.MAX_PHOTOS + 1)])
+    assert "photos" in caught.value.field_errors
+    assert stored_files(settings) == [] and not Incident.objects.exists()
+
+
+def test_failure_while_storing_the_second_photo_deletes_the_first(people, road, settings, monkeypatch):
+    saved = []
+    real_save = Attachment.save
+
+    def save_then_fail(self, *args, **kwargs):
+        if saved:
+            raise RuntimeError("disk full")
+        saved.append(self.file.name)
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Attachment, "save", save_then_fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        file_with(people, road, [photo(), photo(color=(0, 0, 255))])
+    assert saved, "the first photo was written before the failure"
+    assert stored_files(settings) == []
+    assert not Incident.objects.exists() and not Event.objects.exists()
+
+
+def test_enclosing_transaction_that_fails_after_photos_were_written_deletes_them(people, road, settings):
+    with pytest.raises(RuntimeError, match="later step failed"):
+        with services.atomic_with_files():
+            incident = file_with(people, road, [photo()]).incident
+            assert len(stored_files(settings)) == 1 and incident.attachments.count() == 1
+            raise RuntimeError("later step failed")
+    assert stored_files(settings) == []
+    assert not Incident.objects.exists()
+
+
+def test_report_back_with_photos_rolled_back_by_a_stale_version_stores_nothing(city, people, road, settings):
+    incident = file_with(people, road, []).incident
+    services.incident_accept(incident=incident, actor=people.s11_command)
+    services.incident_dispatch(incident=incident, actor=people.s11_command, unit=city.unit_d1_police)
+    from governance.errors import ConflictError
+
+    with pytest.raises(ConflictError):
+        services.incident_report_back(incident=incident, actor=people.d1_police_handler, note="已处置",
+                                      photos=[photo()], expected_version=1)
+    assert stored_files(settings) == [] and not Attachment.objects.exists()
+
+    services.incident_report_back(incident=incident, actor=people.d1_police_handler, note="已处置", photos=[photo()])
+    attachment = Attachment.objects.get()
+    assert attachment.event.action == "report_back" and attachment.uploaded_by == people.d1_police_handler
+    assert len(stored_files(settings)) == 1
