@@ -40,7 +40,8 @@ class IncidentFilter(filters.FilterSet):
         super().__init__(*args, **kwargs)
         # Only regions in the user's scope can be picked; any other id is "not a valid choice".
         self.filters["region"].queryset = Region.objects.restrict(user, Action.VIEW).exclude(level=Level.GRID)
-        self.filters["category"].queryset = Category.objects.filter(is_active=True)
+        # select_related: each choice's label names its major category
+        self.filters["category"].queryset = Category.objects.filter(is_active=True).select_related("parent")
 
     def filter_open(self, queryset, name, value):
         if value is None:

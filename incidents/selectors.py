@@ -18,6 +18,8 @@ def incident_list(user, action: str = Action.VIEW) -> QuerySet[Incident]:
     """The list every page, export and the API start from."""
     return (Incident.objects.restrict(user, action)
             .select_related("category", "category__parent", "grid", "responsible_region", "lead_unit")
+            # lists never draw the polygons; reading them costs more than the rest of the row
+            .defer("grid__boundary", "responsible_region__boundary")
             .order_by("-reported_at", "-pk"))
 
 
