@@ -10,6 +10,19 @@ from governance.scoping import Action
 from governance.workcalendar import calendar_warnings
 
 
+class ReadOnlyAdminMixin:
+    """Records that change only through services (alerts, incidents): the admin reads them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ScopedAdminMixin:
     """The admin goes through the scoping door too: staff see what they administer."""
 

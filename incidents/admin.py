@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.admin import ScopedAdminMixin
+from governance.admin import ReadOnlyAdminMixin, ScopedAdminMixin
 from incidents.filters import overdue_q
 from incidents.models import Attachment, Category, Event, Incident, UnitTask
 
@@ -140,7 +140,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Incident)
-class IncidentAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class IncidentAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     """Read-only: staff see the incidents of the regions they administer (``Action.ADMINISTER``)."""
 
     list_display = ["number", "title", "category", "status", "severity", "responsible_level", "grid",
@@ -168,12 +168,3 @@ class IncidentAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

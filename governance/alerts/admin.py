@@ -1,11 +1,12 @@
 from django.contrib import admin
 
+from governance.admin import ReadOnlyAdminMixin
 from governance.alerts.models import Alert
 from governance.scoping import Action
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: the sweep raises and resolves alerts, people acknowledge them in the feed."""
 
     list_display = ["raised_at", "kind", "severity", "step", "subject_type", "subject_label", "region",
@@ -19,11 +20,3 @@ class AlertAdmin(admin.ModelAdmin):
         qs = super().get_queryset(request)
         return qs if request.user.is_superuser else qs.restrict(request.user, Action.ADMINISTER)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

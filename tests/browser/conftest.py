@@ -62,15 +62,21 @@ def browser(playwright):
     browser.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+def open_page(browser, **context_options):
+    """A page in a fresh Chinese browser context that records every URL it requests."""
+    context = browser.new_context(locale="zh-CN", **context_options)
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.requested_urls = []
     context.on("request", lambda request: page.requested_urls.append(request.url))
+    return page
+
+
+@pytest.fixture
+def page(browser):
+    page = open_page(browser, viewport={"width": 1280, "height": 800})
     yield page
-    context.close()
+    page.context.close()
 
 
 def log_in(page, live_server, username: str, password: str) -> None:

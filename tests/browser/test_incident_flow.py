@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from incidents import services
 from incidents.management.commands.load_categories import load_categories
 from incidents.models import Attachment, Category, Incident, Source, Status
-from tests.browser.conftest import foreign_requests, log_in, screenshot
+from tests.browser.conftest import foreign_requests, log_in, open_page, screenshot
 from tests.factories import point
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -55,14 +55,9 @@ def street_photo() -> bytes:
 def phone(browser):
     """A phone in Chinese, standing inside grid G1111, with location permission granted."""
     lat, lng = point(1.2, 1.5)
-    context = browser.new_context(locale="zh-CN", geolocation={"latitude": lat, "longitude": lng},
-                                  permissions=["geolocation"], **PHONE)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.requested_urls = []
-    context.on("request", lambda request: page.requested_urls.append(request.url))
+    page = open_page(browser, geolocation={"latitude": lat, "longitude": lng}, permissions=["geolocation"], **PHONE)
     yield page
-    context.close()
+    page.context.close()
 
 
 def test_grid_worker_files_on_a_phone_and_the_district_dispatches_it(phone, page, live_server, city, people,
