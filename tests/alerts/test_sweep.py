@@ -1,6 +1,6 @@
 """The incident sweep: yellow, red, escalation, resolution, idempotence, crash safety."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -10,7 +10,7 @@ from governance.alerts.sweep import IncidentWatcher
 from grids.models import Level
 from incidents import services as incident_services
 from incidents.models import Event, Incident
-from tests.alerts.conftest import T0, minutes, open_alerts, snapshot
+from tests.alerts.conftest import SHANGHAI, T0, minutes, open_alerts, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +184,26 @@ def test_the_sweep_runs_a_fixed_number_of_queries(reported, file_incident, sweep
     with django_assert_max_num_queries(12):
         sweep(T0 + ACCEPT + minutes(200))
     assert Incident.objects.filter(escalation_count=1).count() == 30
+
+
+def test_handle_alerts_follow_the_working_day_calendar_across_national_day(file_incident, sweep, people, road):
+    """道路破损: 5 working days. Accepted on 30 September 2026, the week-long holiday does not count and
+    Saturday 10 October, a make-up working day, does: the deadline is the end of Tuesday 13 October."""
+    filed_at = datetime(2026, 9, 30, 9, 0, tzinfo=SHANGHAI)
+    incident = file_incident(now=filed_at)
+    accepted_at = filed_at + minutes(60)
+    incident_services.incident_accept(incident=incident, actor=people.s11_command, now=accepted_at)
+    incident.refresh_from_db()
+    assert incident.handle_due_at.astimezone(SHANGHAI).date() == datetime(2026, 10, 13).date()
+
+    # Counting weekends only, the incident would be red from 8 October; across the holiday it is not.
+    sweep(datetime(2026, 10, 8, 12, 0, tzinfo=SHANGHAI))
+    assert ("overdue", "handle") not in open_alerts(incident)
+
+    allowed = incident.handle_due_at - accepted_at
+    sweep(accepted_at + allowed * 0.81)
+    assert open_alerts(incident) == {("deadline_approaching", "handle")}
+
+    # Without the make-up Saturday the deadline would be 14 October: it is red early on the 14th.
+    sweep(datetime(2026, 10, 14, 0, 30, tzinfo=SHANGHAI))
+    assert open_alerts(incident) == {("overdue", "handle")}
