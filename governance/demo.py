@@ -411,3 +411,15 @@ def grid_workers(ctx: DemoContext) -> None:
     bar.close()
     ctx.log(f"Grid workers: {len(new_users)} created on {len(grids)} grids, "
             f"{len(wanted) - len(new_users)} already there.")
+
+
+# --- Alerts ----------------------------------------------------------------------------------------
+
+@demo_step(order=800)
+def alerts(ctx: DemoContext) -> None:
+    """Run the deadline sweep once, so the demo's overdue incidents show their alerts at once
+    instead of after beat's first minute. The sweep is idempotent: a second run raises nothing."""
+    from governance.alerts.sweep import run_sweep
+
+    result = run_sweep()
+    ctx.log(f"Alert sweep: {sum(result.counts.values())} changes ({result.counts}).")

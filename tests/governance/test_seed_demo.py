@@ -11,6 +11,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 from guardian.models import UserObjectPermission
 
 from governance import demo as governance_demo
@@ -302,3 +303,16 @@ def test_a_step_may_take_a_command_line_option(monkeypatch):
     seed(probe_count=7)
     seed()
     assert seen == [7, None]
+
+
+def test_the_demo_shows_alerts_for_its_overdue_incidents_at_once(monkeypatch):
+    from governance.alerts.models import Alert
+    from incidents.filters import overdue_q
+    from incidents.models import Incident
+
+    monkeypatch.setattr(governance_demo, "DEMO_STEPS", dict(ALL_STEPS))
+    seed(incidents=1000)
+    overdue = set(Incident.objects.filter(overdue_q(timezone.now())).values_list("pk", flat=True))
+    red = set(Alert.objects.open().filter(subject_type="incident", kind="overdue").values_list("subject_id", flat=True))
+    assert Alert.objects.open().filter(subject_type="incident").exists()
+    assert red == overdue
