@@ -63,8 +63,10 @@ class Unit(models.Model):
             q |= Q(pk__in=sorted(scope.units(action)))
             matched = True
         if action == Action.VIEW:
+            from grids.models import Region
+
+            step = Region.steplen
             for path in scope.paths(action):
-                step = 4
                 ancestors = [path[:i] for i in range(step, len(path), step)]
                 q |= Q(home_region__path__startswith=path) | Q(home_region__path__in=ancestors)
                 matched = True

@@ -75,24 +75,50 @@ def audit_entries(user, *, limit: int = 200) -> list[AuditEntry]:
     sources = [
         (Region.history.filter(id__in=regions), Region._meta.verbose_name),
         (Unit.history.filter(id__in=units_q.values("pk")), Unit._meta.verbose_name),
-        (RoleAssignment.history.filter(id__in=assignments), RoleAssignment._meta.verbose_name),
+        (RoleAssignment.history.filter(id__in=assignments).select_related("user", "region", "unit"),
+         RoleAssignment._meta.verbose_name),
     ]
     rows = chain.from_iterable(
         qs.select_related("history_user").order_by("-history_date")[:limit] for qs, _name in sources
     )
     kind_of = {qs.model: name for qs, name in sources}
+    recent = sorted(rows, key=lambda r: r.history_date, reverse=True)[:limit]
+    previous = _previous_records(recent)
     entries = []
-    for row in sorted(rows, key=lambda r: r.history_date, reverse=True)[:limit]:
+    for row in recent:
         changed = ""
-        if row.history_type == "~" and row.prev_record is not None:
-            delta = row.diff_against(row.prev_record)
-            changed = ", ".join(c.field for c in delta.changes)
+        before = previous.get((type(row), row.history_id))
+        if row.history_type == "~" and before is not None:
+            changed = ", ".join(c.field for c in row.diff_against(before).changes)
         entries.append(AuditEntry(
             when=row.history_date,
             who=row.history_user,
             kind=str(kind_of[type(row)]),
-            what=str(row.instance),
+            what=_label(row),
             change=str(_HISTORY_TYPES[row.history_type]) + (f" ({changed})" if changed else ""),
             reason=row.history_change_reason,
         ))
     return entries
+
+
+def _previous_records(rows) -> dict:
+    """The record before each changed row, one query per history model (not one per row)."""
+    ids_by_model: dict = {}
+    for row in rows:
+        if row.history_type == "~":
+            ids_by_model.setdefault(type(row), set()).add(row.id)
+    previous = {}
+    for model, ids in ids_by_model.items():
+        last_by_object: dict = {}
+        for record in model.objects.filter(id__in=ids).order_by("id", "history_date", "history_id"):
+            previous[(model, record.history_id)] = last_by_object.get(record.id)
+            last_by_object[record.id] = record
+    return previous
+
+
+def _label(row) -> str:
+    """What a history row is about, read from the row itself (``row.instance`` queries per row)."""
+    if hasattr(row, "role"):
+        return f"{row.user} · {row.get_role_display()} · {row.region or row.unit}"
+    code = getattr(row, "code", "")
+    return f"{row.name} ({code})" if code else str(row.name)

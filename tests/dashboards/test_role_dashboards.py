@@ -62,3 +62,15 @@ def test_hidden_page_answers_404_in_the_portal_layout(client, city, people):
     response = client.get(f"/territory/regions/{city.d2.pk}/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 404
     assert "outside your territory" in response.content.decode()
+
+
+def test_audit_log_names_the_changed_fields_in_a_fixed_number_of_queries(client, city, people,
+                                                                         django_assert_max_num_queries):
+    from grids import services
+
+    for name in ("南街道一", "南街道二", "南街道三"):
+        services.region_update(region=city.s11, name=name)
+    client.force_login(people.city_admin)
+    with django_assert_max_num_queries(25):
+        page = client.get("/audit/").content.decode()
+    assert "name" in page and "南街道三" in page
