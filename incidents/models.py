@@ -155,6 +155,18 @@ class Incident(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """Django's recipe: remember the values as loaded, so a receiver can tell what a save changed.
+
+        ``loaded_values`` holds the columns read (attnames, e.g. ``grid_id``); deferred ones are absent.
+        The map's tallies use it to apply the difference a write makes (``dashboards.map.tallies``).
+        """
+        instance = super().from_db(db, field_names, values)
+        instance.loaded_values = {name: getattr(instance, name) for name in field_names
+                                  if name in instance.__dict__}
+        return instance
+
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
@@ -185,6 +197,16 @@ class Incident(models.Model):
             q |= Exists(tasks) if action != Action.VIEW else (Q(lead_unit_id__in=unit_ids) | Exists(tasks))
             matched = True
         return q if matched else None
+
+    def allowed_before_dispatch(self, scope: Scope, action: str) -> bool:
+        """``scope_q`` asked of this incident in memory, while no unit holds it (no lead unit, no tasks).
+
+        Then only the region rules apply; used to answer a filing without reading it back.
+        """
+        if self.lead_unit_id is not None:
+            raise ValueError("only for an incident no unit holds")
+        path = self.responsible_region.path if action == Action.TRIAGE else self.grid.path
+        return scope.covers_path(action, path)
 
 
 class UnitTask(models.Model):

@@ -11,11 +11,12 @@ Two paths give the same figures (tests hold them to it):
   tallies do not carry (status, category, dates, level, …) takes this path, and
   so does a user whose scope includes units (the tallies know grids, not units).
 
-Freshness (docs/map.md): ``refresh_tallies`` rebuilds both tables from the
-incidents in a few set-based statements (beat, every minute; ``seed_demo``);
-``refresh_incident_keys`` recomputes the rows one incident touches, on commit of
-every write to it (``dashboards.map.signals``). Only ``overdue`` can be up to a
-minute old, because time alone makes an incident overdue.
+Freshness (docs/map.md): every save of an incident adds the difference it makes
+to its rows in its own transaction (``dashboards.map.tallies``), so the tallies
+commit with the incidents. ``refresh_overdue`` brings ``overdue`` up to now every
+minute (time alone makes an incident overdue); ``refresh_tallies`` rebuilds both
+tables from the incidents in a few set-based statements (``seed_demo``, bulk
+loads, and nightly as the repair).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, FloatField, Func, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Substr, TruncDate
 from django.utils import timezone
@@ -144,6 +145,7 @@ def refresh_tallies(*, now: datetime | None = None, full_days: bool = False) -> 
     started = timezone.now()
     now = now or started
     with transaction.atomic():
+        _hold_off_writers()
         keys = _upsert_category_tallies(Incident.objects.all(), now)
         GridCategoryTally.objects.exclude(refreshed_at=now).delete()
         since = None if full_days else day_start(timezone.localdate(now) - timedelta(days=TREND_DAYS + 1))
@@ -153,12 +155,28 @@ def refresh_tallies(*, now: datetime | None = None, full_days: bool = False) -> 
     return RefreshResult(len(keys), len(counts), (timezone.now() - started).total_seconds())
 
 
+def _hold_off_writers() -> None:
+    """Make the incident writers' tally updates wait until this rebuild commits.
+
+    Writers add their difference to the rows in their own transaction
+    (``dashboards.map.tallies``). Without this lock, a writer committing between the
+    rebuild's count and its write would have its difference overwritten. With it,
+    every incident is either in the count (it committed before the lock was granted)
+    or adds its difference after the rebuild. SQLite's ``BEGIN IMMEDIATE`` already
+    holds the database's one write lock.
+    """
+    if connection.vendor == "postgresql":
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (GridCategoryTally, GridDayTally))
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
+
+
 def refresh_overdue(*, now: datetime | None = None) -> int:
     """Bring ``overdue`` up to ``now`` (time alone makes incidents overdue): the every-minute job.
 
     One GROUP BY over the open incidents, then only the rows whose figure changed are written.
-    Every other column is kept exact on commit (``refresh_incident_keys``) and repaired by
-    ``refresh_tallies`` every hour. Returns how many rows changed.
+    Every other column is kept exact by the writers (``dashboards.map.tallies``) and repaired by
+    ``refresh_tallies`` every night. Returns how many rows changed.
     """
     now = now or timezone.now()
     fresh = {(r["grid_id"], r["category_id"]): r["n"] for r in Incident.objects.filter(overdue_q(now)).order_by()
@@ -176,7 +194,10 @@ def refresh_overdue(*, now: datetime | None = None) -> int:
 
 
 def refresh_incident_keys(*, grid_id: int, category_id: int, days: list[date], now: datetime | None = None) -> None:
-    """Recompute the tally rows one incident's write touched (its grid and category, its days)."""
+    """Recount the tally rows of one grid and category, and of its days, from the incidents.
+
+    The fallback of ``dashboards.map.signals`` when a save's previous state is unknown.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         incidents = Incident.objects.filter(grid_id=grid_id, category_id=category_id)
@@ -244,12 +265,12 @@ class Figures:
 
 
 def _figures_from(row: dict, new_today: int, source: str, as_of: datetime) -> Figures:
-    closed = int(row["closed"] or 0)
-    total = int(row["total"] or 0)
+    closed = int(row.get("closed") or 0)
+    total = int(row.get("total") or 0)
     return Figures(
-        new_today=new_today, open=int(row["open"] or 0), overdue=int(row["overdue"] or 0), total=total,
-        closed=closed, closure_rate=_rate(closed, total - int(row["dropped"] or 0)),
-        on_time_rate=_rate(int(row["closed_on_time"] or 0), closed),
+        new_today=int(new_today or 0), open=int(row.get("open") or 0), overdue=int(row.get("overdue") or 0),
+        total=total, closed=closed, closure_rate=_rate(closed, total - int(row.get("dropped") or 0)),
+        on_time_rate=_rate(int(row.get("closed_on_time") or 0), closed),
         avg_handling_hours=round(row["handling_seconds"] / closed / 3600, 2) if closed else None,
         source=source, as_of=as_of,
     )
@@ -322,26 +343,49 @@ def compute_figures(user, params, *, now: datetime | None = None, breakdowns: bo
 
     # Today is the local day (Asia/Shanghai) of ``now``, bounded on both sides like the day tally row and the
     # list's ``reported_after=today&reported_before=today``: an incident stamped after midnight is tomorrow's.
-    row = incidents.order_by().aggregate(
-        new_today=Count("pk", filter=Q(reported_at__gte=day_start(today),
-                                       reported_at__lt=day_start(today + timedelta(days=1)))),
-        **incident_aggregates(now))
-    figures = _figures_from(row, row["new_today"], "live", now)
-    if breakdowns:
-        since = day_start(trend_start)
-        per_day: dict[date, dict] = {}
-        for r in (incidents.filter(reported_at__gte=since).order_by().annotate(day=TruncDate("reported_at"))
-                  .values("day").annotate(n=Count("pk"))):
-            per_day.setdefault(r["day"], {"reported": 0, "closed": 0})["reported"] = r["n"]
-        for r in (incidents.filter(status=Status.CLOSED, closed_at__gte=since).order_by()
-                  .annotate(day=TruncDate("closed_at")).values("day").annotate(n=Count("pk"))):
-            per_day.setdefault(r["day"], {"reported": 0, "closed": 0})["closed"] = r["n"]
-        figures.trend = _trend(per_day, trend_start, today)
-        figures.by_category = _categories(incidents.order_by().annotate(major=major).values("major")
-                                          .annotate(**incident_aggregates(now)))
-        figures.by_region = _regions(_region_prefix_rows(incidents, "grid__path", regions,
-                                                         incident_aggregates(now)))
+    aggregates = {"new_today": Count("pk", filter=Q(reported_at__gte=day_start(today),
+                                                    reported_at__lt=day_start(today + timedelta(days=1)))),
+                  **incident_aggregates(now)}
+    depths = {r.depth for r in regions}
+    if not breakdowns:
+        row = incidents.order_by().aggregate(**aggregates)
+        return _figures_from(row, row["new_today"], "live", now)
+    # One pass over the incidents gives the figures and both breakdowns: grouped by major category and
+    # sub-region, then added up here (a few hundred groups), instead of one scan per breakdown.
+    group = {"major": major}
+    if len(depths) == 1:
+        group["prefix"] = Substr("grid__path", 1, depths.pop() * Region.steplen)
+    groups = list(incidents.order_by().annotate(**group).values(*group).annotate(**aggregates))
+    row = _add_up(groups, [None])[None]
+    figures = _figures_from(row, row.get("new_today"), "live", now)
+    figures.by_category = _categories([{"major": major_id, **r} for major_id, r in
+                                       _add_up(groups, [g["major"] for g in groups], "major").items()])
+    if "prefix" in group:
+        per_prefix = _add_up(groups, [g["prefix"] for g in groups], "prefix")
+        figures.by_region = _regions([{"region": region, **per_prefix.get(region.path, {})} for region in regions])
+    else:
+        figures.by_region = _regions(_region_prefix_rows(incidents, "grid__path", regions, incident_aggregates(now)))
+    since = day_start(trend_start)
+    per_day: dict[date, dict] = {}
+    for r in (incidents.filter(reported_at__gte=since).order_by().annotate(day=TruncDate("reported_at"))
+              .values("day").annotate(n=Count("pk"))):
+        per_day.setdefault(r["day"], {"reported": 0, "closed": 0})["reported"] = r["n"]
+    for r in (incidents.filter(status=Status.CLOSED, closed_at__gte=since).order_by()
+              .annotate(day=TruncDate("closed_at")).values("day").annotate(n=Count("pk"))):
+        per_day.setdefault(r["day"], {"reported": 0, "closed": 0})["closed"] = r["n"]
+    figures.trend = _trend(per_day, trend_start, today)
     return figures
+
+
+def _add_up(groups: list[dict], keys: list, key_name: str | None = None) -> dict:
+    """Sums of the aggregate columns of grouped rows, per ``key_name`` (every row into ``keys[0]`` if None)."""
+    out: dict = {key: {} for key in dict.fromkeys(keys)}
+    for group in groups:
+        target = out[group[key_name] if key_name else keys[0]]
+        for name, value in group.items():
+            if name not in ("major", "prefix"):
+                target[name] = target.get(name, 0) + (value or 0)
+    return out
 
 
 def _trend(per_day: dict, start: date, today: date) -> list[dict]:
