@@ -1,22 +1,28 @@
 """Which grid holds a point: an STRtree over grid polygons, cached per process.
 
-The cache is keyed by a version read from the database (the number of grids
-and the latest ``updated_at``), so a boundary changed by any process, web or
-worker, rebuilds the tree on the next lookup everywhere. One small indexed
-query per lookup is the price of never answering from a stale tree.
+The tree is rebuilt when the territory changes, in every process, web or worker:
+
+* the services put a fresh token in the shared cache after each commit that
+  changes the territory (``territory_changed``); every lookup reads it (one
+  cache read), so other processes see a committed change at once;
+* the database version (the number of grids and the latest ``updated_at``) is
+  read at most every ``RECHECK_SECONDS`` per process, and on every lookup in a
+  process that changed the territory and has not yet committed: it catches a
+  change whose token was lost (the cache was down) within seconds, and lets a
+  writer see its own change inside its transaction.
 
 Timestamps alone can miss a change: ``updated_at`` is set by the writer's
 clock before its commit, so a writer whose clock lags, or whose transaction
-commits after a later one, may leave the maximum where it was. The services
-therefore also put a fresh token in the shared cache after each commit that
-changes the territory (``territory_changed``); the token is part of the
-version too.
+commits after a later one, may leave the maximum where it was; the token is
+part of the version for that reason. Reading the database version on every
+lookup cost a millisecond of every filing (docs/performance.md).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,8 +56,11 @@ class _GridIndex:
 
 _lock = threading.Lock()
 _index: _GridIndex | None = None
+_checked_at = float("-inf")  # when this process last read the database version (time.monotonic)
+_uncommitted_changes = 0  # territory changes of this process whose commit has not been seen yet
 
 CHANGE_TOKEN_KEY = "grids:territory-change-token"
+RECHECK_SECONDS = 5.0
 logger = logging.getLogger(__name__)
 
 
@@ -59,9 +68,18 @@ def territory_changed() -> None:
     """Tell every process that boundaries changed, once the current transaction commits.
 
     A fresh random token rather than a counter: two writers can never leave
-    the same value behind, whatever order they commit in.
+    the same value behind, whatever order they commit in. Until the commit, this
+    process reads the database version on every lookup (it sees its own change).
     """
-    transaction.on_commit(lambda: cache.set(CHANGE_TOKEN_KEY, uuid.uuid4().hex, timeout=None), robust=True)
+    global _uncommitted_changes
+    _uncommitted_changes += 1
+
+    def committed():
+        global _uncommitted_changes
+        _uncommitted_changes = max(0, _uncommitted_changes - 1)
+        cache.set(CHANGE_TOKEN_KEY, uuid.uuid4().hex, timeout=None)
+
+    transaction.on_commit(committed, robust=True)
 
 
 def _change_token() -> str | None:
@@ -72,9 +90,9 @@ def _change_token() -> str | None:
         return None
 
 
-def _current_version() -> tuple:
+def _current_version(token: str | None) -> tuple:
     agg = Region.objects.filter(level=Level.GRID).aggregate(n=Count("id"), latest=Max("updated_at"))
-    return (agg["n"], agg["latest"], _change_token())
+    return (agg["n"], agg["latest"], token)
 
 
 def _build(version: tuple) -> _GridIndex:
@@ -84,20 +102,27 @@ def _build(version: tuple) -> _GridIndex:
 
 
 def grid_index() -> _GridIndex:
-    global _index
-    version = _current_version()
+    global _index, _checked_at
+    token = _change_token()
     index = _index
+    if (index is not None and index.version[2] == token and not _uncommitted_changes
+            and time.monotonic() - _checked_at < RECHECK_SECONDS):
+        return index
+    version = _current_version(token)
+    checked_at = time.monotonic()
     if index is None or index.version != version:
         with _lock:
             if _index is None or _index.version != version:
                 _index = _build(version)
             index = _index
+    _checked_at = checked_at
     return index
 
 
 def invalidate() -> None:
-    global _index
+    global _index, _checked_at
     _index = None
+    _checked_at = float("-inf")
 
 
 def locate_many(points: Sequence[tuple[float, float]]) -> list[int | None]:

@@ -36,3 +36,23 @@ def _isolated_redis_cache(settings):
     if cache["BACKEND"].endswith("RedisCache"):
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         settings.CACHES = {"default": {**cache, "KEY_PREFIX": f"test:{worker}:{uuid.uuid4().hex}"}}
+
+
+@pytest.fixture(autouse=True)
+def _no_change_waiting_for_a_commit():
+    """A test's transaction is rolled back, so changes it made never commit.
+
+    The work calendar and ``locate`` keep reading the database on every call while
+    a change of this process waits for its commit (Django has no on-rollback hook):
+    correct, but a rolled-back test would leave the next tests of this worker on that
+    slow path, and query-count tests would depend on the order tests ran in.
+    """
+    yield
+    from governance import workcalendar
+    from grids import locate
+
+    # the rollback itself changed the table and the grids under the caches, unannounced
+    workcalendar.clear_cache()
+    workcalendar._cache.pending_commit = False
+    locate.invalidate()
+    locate._uncommitted_changes = 0

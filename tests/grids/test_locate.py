@@ -162,3 +162,41 @@ def test_a_cache_that_cannot_be_read_does_not_stop_locate(city, monkeypatch):
 
     monkeypatch.setattr(locate_module, "cache", DownCache())
     assert locate(*point(1, 1)) == city.g1111
+
+
+@pytest.fixture
+def settled(monkeypatch):
+    """This process has no territory change of its own waiting for a commit (tests never commit)."""
+    monkeypatch.setattr(locate_module, "_uncommitted_changes", 0)
+    locate_module.invalidate()
+
+
+def test_a_settled_lookup_reads_no_database_version(city, settled, django_assert_num_queries):
+    locate_many([point(1, 1)])  # builds the tree and reads the version
+    with django_assert_num_queries(0):
+        assert locate_many([point(1, 1), point(6, 6)]) == [city.g1111.pk, city.g2111.pk]
+
+
+def test_a_token_put_by_another_process_rebuilds_at_once(city, settled, builds):
+    from django.core.cache import cache
+
+    probe = point(2.5, 1)
+    assert locate(*probe) == city.g1112
+    # another process moved the edge and committed: its rows and its token are there, nothing else here knows
+    Region.objects.filter(pk=city.g1112.pk).update(boundary=rect(3, 0, 4, 4))
+    Region.objects.filter(pk=city.g1111.pk).update(boundary=rect(0, 0, 3, 4))
+    cache.set(locate_module.CHANGE_TOKEN_KEY, "another-process", timeout=None)
+    assert locate(*probe) == city.g1111
+
+
+def test_a_change_whose_token_was_lost_is_seen_within_the_recheck_interval(city, settled, builds, monkeypatch):
+    from django.utils import timezone
+
+    probe = point(2.5, 1)
+    assert locate(*probe) == city.g1112
+    Region.objects.filter(pk=city.g1112.pk).update(boundary=rect(3, 0, 4, 4), updated_at=timezone.now())
+    Region.objects.filter(pk=city.g1111.pk).update(boundary=rect(0, 0, 3, 4), updated_at=timezone.now())
+    assert locate(*probe) == city.g1112  # within the interval: the tree as it was
+    clock = locate_module.time.monotonic() + locate_module.RECHECK_SECONDS + 1
+    monkeypatch.setattr(locate_module.time, "monotonic", lambda: clock)
+    assert locate(*probe) == city.g1111
