@@ -3,10 +3,12 @@
     {"error": {"code": "conflict", "message": "...", "fields": {"lat": ["..."]}}}
 """
 
+import copy
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -38,3 +40,22 @@ def exception_handler(exc, context):
     if response.status_code == status.HTTP_401_UNAUTHORIZED:
         response.data["error"]["code"] = "not_authenticated"
     return response
+
+
+class OutputSerializer(serializers.ModelSerializer):
+    """A read-only ModelSerializer that reads its model's fields once per class, not once per instance.
+
+    DRF's ``ModelSerializer.get_fields`` inspects the model (field kwargs, choices,
+    validators) every time a serializer is made: a nested answer makes a dozen, on
+    every request. Output serializers whose fields depend on nothing but the class
+    build them once and hand each instance a deep copy, which is what DRF does with
+    declared fields anyway.
+    """
+
+    def get_fields(self):
+        cls = type(self)
+        built = cls.__dict__.get("_fields_built_once")
+        if built is None:
+            built = super().get_fields()
+            cls._fields_built_once = built
+        return copy.deepcopy(built)

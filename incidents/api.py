@@ -67,6 +67,13 @@ def render_incident(request: Request, pk: int) -> dict:
     return IncidentDetailSerializer(incident, context=detail_context(request, incident, available)).data
 
 
+def render_filed(request: Request, filing: services.Filing) -> dict:
+    """The answer to a filing, from what the filing wrote: the same body a read would give, no read."""
+    incident = selectors.filed_incident(filing)
+    available = selectors.available_transitions(request.user, incident, just_filed=True)
+    return IncidentDetailSerializer(incident, context=detail_context(request, incident, available)).data
+
+
 class IncidentFilterBackend(DjangoFilterBackend):
     """django-filter's backend, handing the user to the shared FilterSet (regions offered within scope)."""
 
@@ -113,7 +120,7 @@ class IncidentListView(generics.ListAPIView):
             # The portal's pages (session) file as grid workers; other clients are API clients.
             data["source"] = Source.GRID_WORKER if request.auth is None else Source.API
         filing = services.incident_file(reporter=request.user, **data)
-        body = render_incident(request, filing.incident.pk)
+        body = render_filed(request, filing) if filing.created else render_incident(request, filing.incident.pk)
         headers = {"Location": reverse("api-incident-detail", args=[filing.incident.pk])}
         return Response(body, status=status.HTTP_201_CREATED if filing.created else status.HTTP_200_OK,
                         headers=headers)

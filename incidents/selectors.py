@@ -39,35 +39,66 @@ def unit_queue(user) -> QuerySet[Incident]:
 
 
 def incident_detail(user, pk: int) -> Incident:
+    """One incident with what its page and the API show, as plain lists:
+
+    ``timeline`` (events, oldest first, each with its ``photos``), ``active_tasks``
+    (unit tasks not withdrawn) and ``photos`` (every attachment). ``filed_incident``
+    gives a just-filed incident the same lists without reading it back.
+    """
     queryset = Incident.objects.select_related(
         "category", "category__parent", "grid", "responsible_region", "lead_unit", "reporter", "duplicate_of"
     ).prefetch_related(
-        Prefetch("events", queryset=Event.objects.select_related("actor").prefetch_related("attachments")),
-        Prefetch("unit_tasks", queryset=UnitTask.objects.select_related("unit").filter(withdrawn_at__isnull=True)),
-        "attachments",
+        Prefetch("events", queryset=Event.objects.select_related("actor").prefetch_related(
+            Prefetch("attachments", to_attr="photos")), to_attr="timeline"),
+        Prefetch("unit_tasks", queryset=UnitTask.objects.select_related("unit").filter(withdrawn_at__isnull=True),
+                 to_attr="active_tasks"),
+        Prefetch("attachments", to_attr="photos"),
     )
     return access_object(queryset, user, pk=pk)
+
+
+def filed_incident(filing) -> Incident:
+    """The incident a filing just wrote, with the lists of ``incident_detail``, from memory.
+
+    A new incident has one event (the report) holding its photos, and no unit tasks;
+    the filing has all of it in hand, so the answer to a filing reads nothing back.
+    """
+    incident = filing.incident
+    filing.event.photos = list(filing.attachments)
+    incident.timeline = [filing.event]
+    incident.active_tasks = []
+    incident.photos = list(filing.attachments)
+    return incident
 
 
 def attachment_for(user, pk: int) -> Attachment:
     return access_object(Attachment.objects.select_related("incident"), user, pk=pk)
 
 
-def available_transitions(user, incident: Incident) -> list[Transition]:
-    """The actions this user may take on this incident now (what the page shows as buttons)."""
+def available_transitions(user, incident: Incident, *, just_filed: bool = False) -> list[Transition]:
+    """The actions this user may take on this incident now (what the page shows as buttons).
+
+    ``just_filed``: the incident was filed in this request, so no unit holds it and the
+    scope is asked in memory (``Incident.allowed_before_dispatch``) instead of the database.
+    """
     from governance.access import may
 
+    scope = get_scope(user)
     allowed = []
     held: dict[str, bool] = {}
     for transition in transitions_from(incident.status):
         if transition.action not in held:
-            held[transition.action] = may(incident, user, transition.action)
+            held[transition.action] = (incident.allowed_before_dispatch(scope, transition.action) if just_filed
+                                       else may(incident, user, transition.action))
         if not held[transition.action]:
             continue
         if transition.name == "close_on_spot" and not incident.category.on_spot_closable:
             continue
-        if transition.action == Action.HANDLE and not _holds_active_task(incident, user):
-            continue  # reassigned or sent back: the unit still sees it, but it is no longer theirs to handle
+        if transition.action == Action.HANDLE and not (
+                scope.everything if just_filed else _holds_active_task(incident, user)):
+            # reassigned or sent back: the unit still sees it, but it is no longer theirs to handle
+            # (and a just-filed incident no unit holds yet)
+            continue
         allowed.append(transition)
     return allowed
 

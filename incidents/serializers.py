@@ -20,6 +20,7 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from governance.access import may
+from governance.api import OutputSerializer
 from governance.masking import mask_name, mask_phone
 from governance.models import Unit
 from governance.names import display_name
@@ -257,7 +258,7 @@ class MergeInput(ActionInput):
 
 # --- Output serializers -----------------------------------------------------
 
-class CategoryBriefSerializer(serializers.ModelSerializer):
+class CategoryBriefSerializer(OutputSerializer):
     major = serializers.CharField(source="parent.name", default="", read_only=True)
 
     class Meta:
@@ -265,7 +266,7 @@ class CategoryBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "major"]
 
 
-class MinorCategorySerializer(serializers.ModelSerializer):
+class MinorCategorySerializer(OutputSerializer):
     default_severity = SeverityField(read_only=True)
 
     class Meta:
@@ -283,7 +284,7 @@ class CategoryTreeSerializer(MinorCategorySerializer):
         read_only_fields = fields
 
 
-class RegionBriefSerializer(serializers.ModelSerializer):
+class RegionBriefSerializer(OutputSerializer):
     level = serializers.ChoiceField(choices=Level.choices)
 
     class Meta:
@@ -291,13 +292,13 @@ class RegionBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "level"]
 
 
-class UnitBriefSerializer(serializers.ModelSerializer):
+class UnitBriefSerializer(OutputSerializer):
     class Meta:
         model = Unit
         fields = ["id", "code", "name"]
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(OutputSerializer):
     """An incident in a list: what the queues show, masked personal data."""
 
     url = serializers.SerializerMethodField()
@@ -346,7 +347,7 @@ class DuplicateSerializer(IncidentSerializer):
         return round(self.context["distances"][incident.pk], 1)
 
 
-class ActorSerializer(serializers.ModelSerializer):
+class ActorSerializer(OutputSerializer):
     name = serializers.SerializerMethodField()
 
     class Meta:
@@ -357,7 +358,7 @@ class ActorSerializer(serializers.ModelSerializer):
         return display_name(user)
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(OutputSerializer):
     from_status = serializers.CharField(read_only=True, help_text=_("A status; empty on the first step."))
     to_status = serializers.CharField(read_only=True, help_text=_("A status; empty when it did not change."))
     actor = ActorSerializer(read_only=True, allow_null=True)
@@ -370,10 +371,10 @@ class EventSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_attachments(self, event: Event) -> list[int]:
-        return [a.pk for a in event.attachments.all()]
+        return [a.pk for a in event.photos]
 
 
-class UnitTaskSerializer(serializers.ModelSerializer):
+class UnitTaskSerializer(OutputSerializer):
     unit = UnitBriefSerializer(read_only=True)
 
     class Meta:
@@ -382,7 +383,7 @@ class UnitTaskSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(OutputSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -410,9 +411,10 @@ class IncidentDetailSerializer(IncidentSerializer):
 
     reporter = ActorSerializer(read_only=True, allow_null=True)
     reporter_phone = serializers.SerializerMethodField()
-    events = EventSerializer(many=True, read_only=True)
-    unit_tasks = UnitTaskSerializer(many=True, read_only=True)
-    attachments = AttachmentSerializer(many=True, read_only=True)
+    # The lists ``selectors.incident_detail`` (or ``filed_incident``) put on the incident.
+    events = EventSerializer(source="timeline", many=True, read_only=True)
+    unit_tasks = UnitTaskSerializer(source="active_tasks", many=True, read_only=True)
+    attachments = AttachmentSerializer(source="photos", many=True, read_only=True)
     available_actions = serializers.SerializerMethodField()
 
     class Meta(IncidentSerializer.Meta):

@@ -23,7 +23,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.access import may
-from governance.errors import ConflictError, InvalidInput, NotFoundError, PermissionDeniedError, TransitionNotAllowed
+from governance.errors import (
+    ConflictError,
+    DomainError,
+    InvalidInput,
+    NotFoundError,
+    PermissionDeniedError,
+    TransitionNotAllowed,
+)
 from governance.models import Unit
 from governance.scoping import Action, get_scope
 from grids.locate import OutsideCity, locate_many
@@ -51,6 +58,9 @@ MAX_PHOTOS = 9
 class Filing:
     incident: Incident
     created: bool  # False when the same submission was retried (idempotency key)
+    # What this filing wrote besides the incident (None and empty for a retry).
+    event: Event | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 # --- Filing -----------------------------------------------------------------
@@ -70,12 +80,12 @@ def next_number(day: date) -> str:
     table = connection.ops.quote_name(DailyCounter._meta.db_table)
     upsert = (f"INSERT INTO {table} (day, last) VALUES (%s, 1) "
               f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last")
-    own_transaction = not connection.in_atomic_block
-    with transaction.atomic(), connection.cursor() as cursor:
-        if own_transaction and connection.vendor == "postgresql":
-            # No WAL flush for this commit: the filing's commit that uses the number comes later
-            # in the WAL and flushes it too. A crash in between loses only a number nobody used.
-            upsert = "SET LOCAL synchronous_commit TO OFF; " + upsert
+    if not connection.in_atomic_block and connection.vendor == "postgresql":
+        # One round trip, in autocommit: the two statements of one query string are one implicit
+        # transaction. No WAL flush for its commit: the filing's commit that uses the number comes
+        # later in the WAL and flushes it too. A crash in between loses only a number nobody used.
+        upsert = "SET LOCAL synchronous_commit TO OFF; " + upsert
+    with connection.cursor() as cursor:  # autocommit outside a transaction: one statement, its own
         cursor.execute(upsert, [day])
         (last,) = cursor.fetchone()
     return f"SJ{day:%Y%m%d}-{last:06d}"
@@ -119,11 +129,29 @@ def incident_file(
     reporter_phone: str = "",
     now: datetime | None = None,
 ) -> Filing:
-    """File an incident. The same idempotency key from the same reporter files it once."""
-    if idempotency_key:
-        existing = Incident.objects.filter(reporter=reporter, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return Filing(existing, created=False)
+    """File an incident. The same idempotency key from the same reporter files it once.
+
+    A retry is not looked up first: filing is the hottest write there is and retries are
+    rare. The unique index on (reporter, key) refuses the second row; the retry, or any
+    retry that no longer passes the checks (a grid handed to someone else since), then
+    answers with the incident the first submission filed.
+    """
+    try:
+        return _file(reporter=reporter, category=category, title=title, lat=lat, lng=lng, description=description,
+                     address=address, severity=severity, source=source, photos=photos,
+                     idempotency_key=idempotency_key, reporter_name=reporter_name, reporter_phone=reporter_phone,
+                     now=now)
+    except (DomainError, IntegrityError):
+        if idempotency_key:
+            existing = Incident.objects.filter(reporter=reporter, idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return Filing(existing, created=False)
+        raise
+
+
+def _file(*, reporter, category: Category, title: str, lat: float, lng: float, description: str, address: str,
+          severity: str | None, source: str, photos: Sequence, idempotency_key: str | None, reporter_name: str,
+          reporter_phone: str, now: datetime | None) -> Filing:
     if category.pk is None or not category.is_minor or not category.is_active:
         raise InvalidInput(_("Choose an active minor category."),
                            field_errors={"category": [_("Not a minor category.")]})
@@ -145,39 +173,31 @@ def incident_file(
 
     now = now or timezone.now()
     number = next_number(timezone.localdate(now))  # before the transaction: see next_number
-    try:
-        with atomic_with_files():
-            deadline = deadlines.accept_deadline(now, category)
-            incident = Incident.objects.create(
-                number=number,
-                title=title.strip()[:200],
-                description=description.strip(),
-                category=category,
-                severity=severity or category.default_severity,
-                source=source,
-                lat=lat,
-                lng=lng,
-                address=address.strip()[:300],
-                grid=grid,
-                responsible_region=responsible,
-                responsible_level=responsible.level,
-                reporter=reporter,
-                reporter_name=reporter_name[:50],
-                reporter_phone=reporter_phone[:20],
-                idempotency_key=idempotency_key or None,
-                reported_at=now,
-                accept_due_at=deadline,
-            )
-            event = _record(incident, "report", "", Status.REPORTED, reporter, now, description.strip())
-            _store_photos(incident, event, cleaned, reporter, now)
-    except IntegrityError:
-        # A retry of the same submission raced this one and won: answer with its incident.
-        if idempotency_key:
-            existing = Incident.objects.filter(reporter=reporter, idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return Filing(existing, created=False)
-        raise
-    return Filing(incident, created=True)
+    with atomic_with_files():
+        deadline = deadlines.accept_deadline(now, category)
+        incident = Incident.objects.create(
+            number=number,
+            title=title.strip()[:200],
+            description=description.strip(),
+            category=category,
+            severity=severity or category.default_severity,
+            source=source,
+            lat=lat,
+            lng=lng,
+            address=address.strip()[:300],
+            grid=grid,
+            responsible_region=responsible,
+            responsible_level=responsible.level,
+            reporter=reporter,
+            reporter_name=reporter_name[:50],
+            reporter_phone=reporter_phone[:20],
+            idempotency_key=idempotency_key or None,
+            reported_at=now,
+            accept_due_at=deadline,
+        )
+        event = _record(incident, "report", "", Status.REPORTED, reporter, now, description.strip())
+        stored = _store_photos(incident, event, cleaned, reporter, now)
+    return Filing(incident, created=True, event=event, attachments=tuple(stored))
 
 
 _written_files: ContextVar[list[str] | None] = ContextVar("incident_written_files", default=None)

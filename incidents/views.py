@@ -334,18 +334,18 @@ def _detail_context(request, incident: Incident, *, bound: ActionForm | None = N
             units = units if units is not None else unit_choices(request.user)
             kwargs["units"] = units
         forms.append(form_class(**kwargs))
-    events = list(incident.events.all())
+    events = incident.timeline
     for event in events:
         event.label = ACTIONS[event.action].label if event.action in ACTIONS else EVENT_LABELS.get(
             event.action, event.action)
-    tasks = list(incident.unit_tasks.all())
+    tasks = incident.active_tasks
     return {
         "incident": incident,
         "action_forms": forms,
         "danger_actions": DANGER_ACTIONS,
         "events": events,
         "tasks": tasks,
-        "first_photos": [a for a in incident.attachments.all() if events and a.event_id == events[0].pk],
+        "first_photos": [a for a in incident.photos if events and a.event_id == events[0].pk],
         "map": map_config([incident.grid], point=(incident.lat, incident.lng)),
         "reporter_contact": reporter_contact(request.user, incident),
     }

@@ -89,6 +89,20 @@ def test_grid_worker_files_with_photos_in_a_multipart_form(people, road, setting
     assert len(stored_files(settings)) == 2
 
 
+@pytest.mark.parametrize("persona", ["worker_g1111", "d1_command", "city_admin"])
+def test_the_answer_to_a_filing_is_what_reading_it_back_gives(people, road, persona):
+    """The filing answers from what it wrote, without reading back: it must not differ from a read."""
+    client = as_user(getattr(people, persona))
+    data = filing(road, reporter_name="李四", reporter_phone="13812345678")
+    data["photos"] = [photo("a.jpg"), photo("b.jpg", color=(0, 0, 200))]
+    filed = client.post(LIST, data)
+    assert filed.status_code == 201, filed.json()
+    read = client.get(detail_url(Incident.objects.get()))
+    assert filed.json() == read.json()
+    assert len(filed.json()["attachments"]) == 2 and filed.json()["available_actions"] == read.json()[
+        "available_actions"]
+
+
 def test_photos_bracket_name_is_accepted(people, road):
     data = filing(road)
     data["photos[]"] = [photo("a.jpg")]

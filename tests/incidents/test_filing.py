@@ -234,3 +234,40 @@ def test_an_incident_cannot_be_merged_into_a_closed_one(people, original, file_i
         services.incident_merge(incident=duplicate, actor=people.s11_command, into=original)
     duplicate.refresh_from_db()
     assert duplicate.status == Status.REPORTED and not duplicate.events.filter(action="merge").exists()
+
+
+def test_the_actions_on_a_just_filed_incident_are_asked_in_memory_as_the_door_would_answer(people, road):
+    """``available_transitions(just_filed=True)`` skips the database; every persona gets what the door gives."""
+    from dataclasses import fields
+
+    from incidents.selectors import available_transitions
+
+    lat, lng = point(1, 2)
+    incident = services.incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat,
+                                      lng=lng).incident
+    for persona in [f.name for f in fields(people)]:
+        user = getattr(people, persona)
+        if not hasattr(user, "pk"):
+            continue
+        in_memory = [t.name for t in available_transitions(user, incident, just_filed=True)]
+        asked = [t.name for t in available_transitions(user, incident)]
+        assert in_memory == asked, persona
+
+
+def test_a_retry_answers_with_the_first_incident_even_if_the_grid_is_no_longer_the_workers(city, people, road):
+    from governance.models import RoleAssignment
+    from governance.scoping import forget_scope
+    from governance.services import role_revoke
+
+    lat, lng = point(1, 2)
+    first = services.incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat, lng=lng,
+                                   idempotency_key="k-lost-grid")
+    for assignment in RoleAssignment.objects.active().filter(user=people.worker_g1111):
+        role_revoke(assignment=assignment)
+    forget_scope(people.worker_g1111)  # as the next request's fresh user object would
+    retry = services.incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat, lng=lng,
+                                   idempotency_key="k-lost-grid")
+    assert not retry.created and retry.incident.pk == first.incident.pk
+    with pytest.raises(PermissionDeniedError):
+        services.incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat, lng=lng,
+                               idempotency_key="k-new")
