@@ -3,8 +3,6 @@
     {"error": {"code": "conflict", "message": "...", "fields": {"lat": ["..."]}}}
 """
 
-import copy
-
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -46,10 +44,12 @@ class OutputSerializer(serializers.ModelSerializer):
     """A read-only ModelSerializer that reads its model's fields once per class, not once per instance.
 
     DRF's ``ModelSerializer.get_fields`` inspects the model (field kwargs, choices,
-    validators) every time a serializer is made: a nested answer makes a dozen, on
-    every request. Output serializers whose fields depend on nothing but the class
-    build them once and hand each instance a deep copy, which is what DRF does with
-    declared fields anyway.
+    validators) every time a serializer is made, then deep-copies every field's
+    arguments: a nested answer makes a dozen serializers, on every request. Output
+    serializers, whose fields depend on nothing but the class, build them once and
+    give each instance new fields made from the same arguments. Fields never change
+    their arguments, and a field is bound to one serializer only, so each instance
+    still gets fields of its own; only the deep copy of the arguments is saved.
     """
 
     def get_fields(self):
@@ -58,4 +58,15 @@ class OutputSerializer(serializers.ModelSerializer):
         if built is None:
             built = super().get_fields()
             cls._fields_built_once = built
-        return copy.deepcopy(built)
+        return {name: _remake(field) for name, field in built.items()}
+
+
+def _remake(field: serializers.Field) -> serializers.Field:
+    """A new, unbound field with the arguments ``field`` was made with (``Field.__deepcopy__`` without the copy).
+
+    A list's child (``many=True``, ``ListField``) is an argument that gets bound: it is made anew too.
+    """
+    kwargs = field._kwargs
+    if "child" in kwargs:
+        kwargs = {**kwargs, "child": _remake(kwargs["child"])}
+    return field.__class__(*field._args, **kwargs)

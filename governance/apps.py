@@ -5,3 +5,18 @@ from django.utils.translation import gettext_lazy as _
 class GovernanceConfig(AppConfig):
     name = "governance"
     verbose_name = _("Governance")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+        from guardian.models import UserObjectPermission
+
+        from governance.scoping import scopes_changed
+
+        def changed(sender, **kwargs):
+            scopes_changed()
+
+        # Scopes are kept per process (governance.scoping.SCOPES): any write to the permissions they
+        # are read from replaces the shared token. Bulk writes send no signal: they call scopes_changed().
+        post_save.connect(changed, sender=UserObjectPermission, weak=False, dispatch_uid="governance.scope_saved")
+        post_delete.connect(changed, sender=UserObjectPermission, weak=False,
+                            dispatch_uid="governance.scope_deleted")

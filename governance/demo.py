@@ -34,7 +34,7 @@ from simple_history.utils import bulk_create_with_history
 
 from governance import services
 from governance.models import ROLE_ACTIONS, Role, RoleAssignment, Unit, UnitKind
-from governance.scoping import permission_codename
+from governance.scoping import permission_codename, scopes_changed
 from grids.models import Level, Region
 
 if TYPE_CHECKING:
@@ -407,6 +407,7 @@ def grid_workers(ctx: DemoContext) -> None:
         if (user_pk[u], perm.pk, str(grid_pk)) not in have_perms
     ]
     UserObjectPermission.objects.bulk_create(new_perms, batch_size=BATCH_SIZE)
+    scopes_changed()  # bulk_create sends no signal
     bar.update(len(wanted))
     bar.close()
     ctx.log(f"Grid workers: {len(new_users)} created on {len(grids)} grids, "

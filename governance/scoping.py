@@ -28,7 +28,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import BigIntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Cast
+
+from governance.memo import SharedMemo
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -83,8 +86,20 @@ def _outermost(paths: set[str]) -> tuple[str, ...]:
     return tuple(sorted(kept))
 
 
+# Every process keeps the scopes it read, {user id: Scope}, while the shared token stands
+# (governance.memo): any change to anyone's scope permissions replaces the token when it
+# commits (``scopes_changed``, called by the services and by receivers on guardian's
+# table), and nothing is kept longer than a minute whatever happens.
+SCOPES: SharedMemo[dict[int, Scope]] = SharedMemo("governance:scopes", dict, max_age=60)
+
+
+def scopes_changed() -> None:
+    """Scope permissions changed in this transaction: every process reads scopes again once it commits."""
+    SCOPES.changed()
+
+
 def get_scope(user: AbstractBaseUser | AnonymousUser | None) -> Scope:
-    """The user's scope, read from guardian's object permissions once per user object."""
+    """The user's scope: once per user object, and once per process while nobody's scope changes."""
     if user is None or not user.is_authenticated or not user.is_active:
         return NOTHING
     if user.is_superuser:
@@ -92,7 +107,16 @@ def get_scope(user: AbstractBaseUser | AnonymousUser | None) -> Scope:
     cached = getattr(user, "_governance_scope", None)
     if cached is not None:
         return cached
+    kept = SCOPES.get()
+    scope = kept.get(user.pk)
+    if scope is None:
+        scope = kept[user.pk] = _read_scope(user)
+    user._governance_scope = scope
+    return scope
 
+
+def _read_scope(user) -> Scope:
+    """The scope as guardian's object permissions give it (one query)."""
     from django.contrib.contenttypes.models import ContentType
     from guardian.models import UserObjectPermission
 
@@ -101,27 +125,29 @@ def get_scope(user: AbstractBaseUser | AnonymousUser | None) -> Scope:
 
     region_ct = ContentType.objects.get_for_model(Region)
     unit_ct = ContentType.objects.get_for_model(Unit)
+    # One query, every request: the permissions, and for those on regions the region's path
+    # (guardian keeps object ids as text; a region that no longer exists has no path).
     rows = UserObjectPermission.objects.filter(
         user=user, content_type__in=[region_ct, unit_ct], permission__codename__startswith="scope_"
-    ).values_list("content_type_id", "permission__codename", "object_pk")
+    ).annotate(
+        region_path=Subquery(Region.objects.filter(pk=Cast(OuterRef("object_pk"), BigIntegerField()))
+                             .order_by().values("path")[:1])
+    ).values_list("content_type_id", "permission__codename", "object_pk", "region_path")
 
-    region_pks_by_action: dict[str, set[int]] = {}
+    paths: dict[str, set[str]] = {}
     unit_ids: dict[str, set[int]] = {}
-    for content_type_id, codename, object_pk in rows:
+    for content_type_id, codename, object_pk, region_path in rows:
         action = codename.removeprefix("scope_")
-        target = region_pks_by_action if content_type_id == region_ct.id else unit_ids
-        target.setdefault(action, set()).add(int(object_pk))
-
-    all_region_pks = set().union(*region_pks_by_action.values()) if region_pks_by_action else set()
-    path_of = dict(Region.objects.filter(pk__in=all_region_pks).values_list("pk", "path"))
+        if content_type_id == region_ct.id:
+            paths.setdefault(action, set())
+            if region_path is not None:
+                paths[action].add(region_path)
+        else:
+            unit_ids.setdefault(action, set()).add(int(object_pk))
     scope = Scope(
-        region_paths={
-            action: _outermost({path_of[pk] for pk in pks if pk in path_of})
-            for action, pks in region_pks_by_action.items()
-        },
+        region_paths={action: _outermost(found) for action, found in paths.items()},
         unit_ids={action: frozenset(ids) for action, ids in unit_ids.items()},
     )
-    user._governance_scope = scope
     return scope
 
 

@@ -12,7 +12,7 @@ from guardian.shortcuts import assign_perm
 
 from governance.errors import ConflictError, InvalidInput
 from governance.models import ROLE_ACTIONS, RoleAssignment, Unit
-from governance.scoping import forget_scope, permission_codename
+from governance.scoping import forget_scope, permission_codename, scopes_changed
 from grids.models import Region
 
 
@@ -78,4 +78,5 @@ def sync_object_permissions(user) -> None:
         if key in wanted_keys:
             app_label = target._meta.app_label
             assign_perm(f"{app_label}.{codename}", user, target)
+    scopes_changed()
     forget_scope(user)

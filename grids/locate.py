@@ -20,6 +20,7 @@ lookup cost a millisecond of every filing (docs/performance.md).
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -52,6 +53,8 @@ class _GridIndex:
     version: tuple
     tree: STRtree
     grid_ids: np.ndarray  # grid id of each geometry in the tree, ordered by path
+    # grid id -> (grid, its community), without boundaries: what filing needs, read once per build
+    homes: dict[int, tuple[Region, Region]]
 
 
 _lock = threading.Lock()
@@ -98,7 +101,11 @@ def _current_version(token: str | None) -> tuple:
 def _build(version: tuple) -> _GridIndex:
     rows = list(Region.objects.filter(level=Level.GRID).order_by("path").values_list("id", "boundary"))
     geoms = [geometry.parse_boundary(boundary) for _id, boundary in rows]
-    return _GridIndex(version, STRtree(geoms), np.array([pk for pk, _b in rows], dtype=np.int64))
+    regions = list(Region.objects.filter(level__in=[Level.COMMUNITY, Level.GRID]).defer("boundary"))
+    community_of = {r.path: r for r in regions if r.level == Level.COMMUNITY}
+    homes = {r.pk: (r, community_of.get(r.path[: Level.COMMUNITY * Region.steplen]))
+             for r in regions if r.level == Level.GRID}
+    return _GridIndex(version, STRtree(geoms), np.array([pk for pk, _b in rows], dtype=np.int64), homes)
 
 
 def grid_index() -> _GridIndex:
@@ -133,7 +140,10 @@ def locate_many(points: Sequence[tuple[float, float]]) -> list[int | None]:
     """
     if not points:
         return []
-    index = grid_index()
+    return _locate_in(grid_index(), points)
+
+
+def _locate_in(index: _GridIndex, points: Sequence[tuple[float, float]]) -> list[int | None]:
     geoms = shapely.points([(lng, lat) for lat, lng in points])
     point_idx, tree_idx = index.tree.query(geoms, predicate="covered_by")
     # the tree is in path order: for each point keep the lowest tree index
@@ -141,6 +151,22 @@ def locate_many(points: Sequence[tuple[float, float]]) -> list[int | None]:
     best = np.full(len(points), none, dtype=np.int64)
     np.minimum.at(best, point_idx, tree_idx)
     return [int(index.grid_ids[t]) if t != none else None for t in best.tolist()]
+
+
+def locate_home(lat: float, lng: float) -> tuple[Region, Region]:
+    """The grid that holds the point and its community (without boundaries), or ``OutsideCity``.
+
+    Read from the index, not the database: copies, so a caller may keep them on a new
+    incident without touching the index. Names are as fresh as the index (a rename
+    through ``grids.services`` rebuilds it at once; any other within ``RECHECK_SECONDS``).
+    """
+    index = grid_index()
+    grid_id = _locate_in(index, [(lat, lng)])[0]
+    home = index.homes.get(grid_id) if grid_id is not None else None
+    if home is None or home[1] is None:
+        raise OutsideCity(lat, lng)
+    grid, community = home
+    return copy.copy(grid), copy.copy(community)
 
 
 def locate(lat: float, lng: float) -> Region:

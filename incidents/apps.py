@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class IncidentsConfig(AppConfig):
     name = "incidents"
     verbose_name = _("Grid incidents")
+
+    def ready(self) -> None:
+        from incidents import categories  # noqa: F401  (registers the receivers that keep the tree fresh)

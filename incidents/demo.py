@@ -37,7 +37,7 @@ from simple_history.utils import bulk_create_with_history
 from governance import workcalendar
 from governance.demo import BATCH_SIZE, CHANGE_REASON, DemoContext, demo_option, demo_step, person_name
 from governance.models import ROLE_ACTIONS, Role, RoleAssignment, Unit
-from governance.scoping import permission_codename
+from governance.scoping import permission_codename, scopes_changed
 from grids import geometry
 from grids.locate import locate_many
 from grids.models import Level, Region
@@ -487,6 +487,7 @@ def _ensure_unit_handlers(ctx: DemoContext, world: _World) -> int:
         [UserObjectPermission(user_id=pk_of[username[u.pk]], permission=p, content_type=unit_type,
                               object_pk=str(u.pk)) for u in missing for p in permissions],
         batch_size=BATCH_SIZE, ignore_conflicts=True)
+    scopes_changed()  # bulk_create sends no signal
     for unit in missing:
         world.handlers[unit.pk] = pk_of[username[unit.pk]]
     return len(missing)

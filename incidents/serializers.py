@@ -26,6 +26,7 @@ from governance.models import Unit
 from governance.names import display_name
 from governance.scoping import Action
 from grids.models import Level, Region
+from incidents.categories import category_by_code, category_by_id
 from incidents.models import Attachment, Category, Event, Incident, Severity, Source, Status, UnitTask
 from incidents.services import MAX_PHOTOS
 from incidents.workflow import TRANSITIONS, Transition
@@ -95,17 +96,16 @@ class CategoryField(serializers.Field):
     def to_internal_value(self, data) -> Category:
         if isinstance(data, bool) or not isinstance(data, int | str):
             self.fail("invalid")
-        categories = Category.objects.select_related("parent")
         found = None
         if isinstance(data, int):
-            found = categories.filter(pk=data).first() if 0 < data < 2**63 else None
+            found = category_by_id(data)
         else:
             value = data.strip()
             if not value or len(value) > 16:
                 self.fail("unknown", value=value[:16])
-            found = categories.filter(code=value).first()
+            found = category_by_code(value)
             if found is None and value.isdigit():
-                found = categories.filter(pk=int(value)).first()
+                found = category_by_id(int(value))
         if found is None:
             self.fail("unknown", value=data)
         return found
@@ -258,12 +258,21 @@ class MergeInput(ActionInput):
 
 # --- Output serializers -----------------------------------------------------
 
+# The brief serializers below are nested in every incident answer. Their fields say what the schema
+# shows; ``to_representation`` writes the same dict directly, skipping DRF's per-field machinery
+# (tests/incidents/test_serializers.py holds each to DRF's own rendering).
+
+
 class CategoryBriefSerializer(OutputSerializer):
     major = serializers.CharField(source="parent.name", default="", read_only=True)
 
     class Meta:
         model = Category
         fields = ["id", "code", "name", "major"]
+
+    def to_representation(self, category: Category) -> dict:
+        major = category.parent.name if category.parent_id else ""
+        return {"id": category.pk, "code": category.code, "name": category.name, "major": major}
 
 
 class MinorCategorySerializer(OutputSerializer):
@@ -291,11 +300,17 @@ class RegionBriefSerializer(OutputSerializer):
         model = Region
         fields = ["id", "code", "name", "level"]
 
+    def to_representation(self, region: Region) -> dict:
+        return {"id": region.pk, "code": region.code, "name": region.name, "level": region.level}
+
 
 class UnitBriefSerializer(OutputSerializer):
     class Meta:
         model = Unit
         fields = ["id", "code", "name"]
+
+    def to_representation(self, unit: Unit) -> dict:
+        return {"id": unit.pk, "code": unit.code, "name": unit.name}
 
 
 class IncidentSerializer(OutputSerializer):
@@ -356,6 +371,9 @@ class ActorSerializer(OutputSerializer):
 
     def get_name(self, user) -> str:
         return display_name(user)
+
+    def to_representation(self, user) -> dict:
+        return {"id": user.pk, "name": display_name(user)}
 
 
 class EventSerializer(OutputSerializer):

@@ -17,8 +17,6 @@ from datetime import date, datetime, timedelta
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
-from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,7 +31,7 @@ from governance.errors import (
 )
 from governance.models import Unit
 from governance.scoping import Action, get_scope
-from grids.locate import OutsideCity, locate_many
+from grids.locate import locate_home
 from grids.models import Level, Region
 from incidents import deadlines
 from incidents.attachments import clean_image
@@ -91,27 +89,6 @@ def next_number(day: date) -> str:
     return f"SJ{day:%Y%m%d}-{last:06d}"
 
 
-def community_of(grid: Region) -> Region:
-    """The command centre a new incident lands at: the grid's community."""
-    return Region.objects.defer("boundary").get(path=grid.path[: Level.COMMUNITY * Region.steplen])
-
-
-def _grid_at(lat: float, lng: float) -> tuple[Region, Region]:
-    """The grid holding the point and its community, in one query and without their boundaries.
-
-    ``grids.locate.locate`` would read the grid with its polygon, then ``community_of``
-    the community; filing needs neither polygon.
-    """
-    grid_id = locate_many([(lat, lng)])[0]
-    if grid_id is None:
-        raise OutsideCity(lat, lng)
-    community_path = Region.objects.filter(pk=grid_id).values(
-        p=Substr("path", 1, Level.COMMUNITY * Region.steplen))[:1]
-    both = Region.objects.defer("boundary").filter(Q(pk=grid_id) | Q(path=community_path)).order_by()
-    found = {region.level: region for region in both}
-    return found[Level.GRID], found[Level.COMMUNITY]
-
-
 def incident_file(
     *,
     reporter,
@@ -161,7 +138,7 @@ def _file(*, reporter, category: Category, title: str, lat: float, lng: float, d
         raise InvalidInput(_("At most %(n)d photos.") % {"n": MAX_PHOTOS}, field_errors={"photos": [_("Too many.")]})
     if severity is not None and severity not in Severity.values:
         raise InvalidInput(_("Unknown severity."), field_errors={"severity": [_("Unknown severity.")]})
-    grid, responsible = _grid_at(lat, lng)  # OutsideCity says so clearly
+    grid, responsible = locate_home(lat, lng)  # OutsideCity says so clearly
     # The scope that Region.objects.restrict(reporter, "report") filters by (Region's scope is
     # its path), asked without the extra query: filing is the hottest write there is.
     if not get_scope(reporter).covers_path(Action.REPORT, grid.path):

@@ -48,7 +48,7 @@ def _no_change_waiting_for_a_commit():
     slow path, and query-count tests would depend on the order tests ran in.
     """
     yield
-    from governance import workcalendar
+    from governance import memo, workcalendar
     from grids import locate
 
     # the rollback itself changed the table and the grids under the caches, unannounced
@@ -56,3 +56,4 @@ def _no_change_waiting_for_a_commit():
     workcalendar._cache.pending_commit = False
     locate.invalidate()
     locate._uncommitted_changes = 0
+    memo.forget_all()

@@ -85,3 +85,81 @@ def test_revoking_a_role_removes_the_scope(city, people):
     fresh = get_user_model().objects.get(pk=people.s11_command.pk)
     assert not Region.objects.restrict(fresh, Action.VIEW).exists()
     assert RoleAssignment.objects.filter(pk=assignment.pk, revoked_at__isnull=False).exists()
+
+
+# --- Scopes kept per process (governance.scoping.SCOPES) ---------------------------------------
+
+def fresh(user):
+    """The user as the next request loads it (the scope cached on the object is not carried over)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def settled(people):
+    """The personas' roles as if committed long ago (a test never commits: nothing would be kept)."""
+    from governance.scoping import SCOPES
+
+    SCOPES.forget()
+
+
+def test_a_kept_scope_is_answered_without_a_query(city, people, settled, django_assert_num_queries):
+    from governance.scoping import get_scope
+
+    first = get_scope(fresh(people.s11_command))
+    user = fresh(people.s11_command)
+    with django_assert_num_queries(0):
+        assert get_scope(user) == first
+
+
+def test_a_committed_revocation_is_seen_by_the_next_request(city, people, settled,
+                                                            django_capture_on_commit_callbacks):
+    from governance.models import RoleAssignment
+    from governance.services import role_revoke
+
+    assert Region.objects.restrict(fresh(people.s11_command)).filter(pk=city.g1111.pk).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        for assignment in RoleAssignment.objects.active().filter(user=people.s11_command):
+            role_revoke(assignment=assignment)
+    assert not Region.objects.restrict(fresh(people.s11_command)).exists()
+
+
+def test_a_permission_removed_outside_the_services_is_seen_by_the_next_request(
+        city, people, settled, django_capture_on_commit_callbacks):
+    from guardian.shortcuts import remove_perm
+
+    assert may(city.g1111, fresh(people.worker_g1111), Action.REPORT)
+    with django_capture_on_commit_callbacks(execute=True):
+        remove_perm("grids.scope_report", people.worker_g1111, city.g1111)
+    assert not may(city.g1111, fresh(people.worker_g1111), Action.REPORT)
+    assert may(city.g1111, fresh(people.worker_g1111), Action.VIEW)
+
+
+def test_a_scope_change_committed_by_another_process_is_seen_at_once(city, people, settled):
+    from django.core.cache import cache
+    from django.db import connection
+    from guardian.models import UserObjectPermission
+
+    from governance.scoping import SCOPES
+
+    assert Region.objects.restrict(fresh(people.worker_g1111)).exists()
+    # another process deleted the rows and committed: this process got no signal, only the new token
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {UserObjectPermission._meta.db_table} WHERE user_id = %s",
+                       [people.worker_g1111.pk])
+    assert Region.objects.restrict(fresh(people.worker_g1111)).exists()  # kept: the token has not moved yet
+    cache.set(SCOPES.key, "another-process-committed", timeout=None)
+    assert not Region.objects.restrict(fresh(people.worker_g1111)).exists()
+
+
+def test_nothing_is_kept_longer_than_a_minute(city, people, settled, monkeypatch, django_assert_num_queries):
+    from governance import memo
+    from governance.scoping import get_scope
+
+    get_scope(fresh(people.s11_command))
+    later = memo.time.monotonic() + 61
+    monkeypatch.setattr(memo.time, "monotonic", lambda: later)
+    user = fresh(people.s11_command)
+    with django_assert_num_queries(1):
+        get_scope(user)

@@ -126,7 +126,7 @@ def test_locate_many_answers_many_points_at_once_in_order(city, django_assert_ma
 
     offsets = [(0.1 + i * 0.2, 0.1 + j * 0.2) for i in range(40) for j in range(40)]  # never on an edge
     outside = [point(-1, 3), point(3, 8.5), (0.0, 0.0)]
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):  # the version; a first build reads the polygons and the regions
         answers = locate_many([point(x, y) for x, y in offsets] + outside)
     assert answers[: len(offsets)] == [grid_at(x, y).pk for x, y in offsets]
     assert answers[len(offsets):] == [None, None, None]
@@ -200,3 +200,15 @@ def test_a_change_whose_token_was_lost_is_seen_within_the_recheck_interval(city,
     clock = locate_module.time.monotonic() + locate_module.RECHECK_SECONDS + 1
     monkeypatch.setattr(locate_module.time, "monotonic", lambda: clock)
     assert locate(*probe) == city.g1111
+
+
+def test_locate_home_answers_the_grid_and_its_community_from_the_index(city, settled, django_assert_num_queries):
+    locate_many([point(1, 1)])
+    with django_assert_num_queries(0):
+        grid, community = locate_module.locate_home(*point(1, 1))
+    assert (grid, community) == (city.g1111, city.c111)
+    assert grid.name == city.g1111.name and community.level == 4
+    grid.name = "changed by a caller"
+    assert locate_module.locate_home(*point(1, 1))[0].name == city.g1111.name  # copies: the index is untouched
+    with pytest.raises(OutsideCity):
+        locate_module.locate_home(*point(-1, 3))
