@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from governance.scoping import Action
+from governance.widgets import QuickSelect
 from grids.models import Level, Region
 from incidents.models import OPEN_STATUSES, Category, Incident, Severity, Source, Status
 
@@ -18,15 +19,16 @@ class IncidentFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=Status.choices, label=_("status"))
     open = filters.BooleanFilter(method="filter_open", label=_("open only"))
     category = filters.ModelChoiceFilter(queryset=Category.objects.all(), method="filter_category",
-                                         label=_("category"))
+                                         label=_("category"), widget=QuickSelect)
     severity = filters.MultipleChoiceFilter(choices=Severity.choices, label=_("severity"))
-    source = filters.ChoiceFilter(choices=Source.choices, label=_("source"))
+    source = filters.ChoiceFilter(choices=Source.choices, label=_("source"), widget=QuickSelect)
     level = filters.ChoiceFilter(field_name="responsible_level", choices=[(lv.value, lv.label) for lv in Level
-                                 if lv != Level.GRID], label=_("responsible level"))
+                                 if lv != Level.GRID], label=_("responsible level"), widget=QuickSelect)
     overdue = filters.BooleanFilter(method="filter_overdue", label=_("overdue only"))
     reported_after = filters.DateFilter(field_name="reported_at", lookup_expr="date__gte", label=_("reported from"))
     reported_before = filters.DateFilter(field_name="reported_at", lookup_expr="date__lte", label=_("reported until"))
-    region = filters.ModelChoiceFilter(queryset=Region.objects.none(), method="filter_region", label=_("region"))
+    region = filters.ModelChoiceFilter(queryset=Region.objects.none(), method="filter_region", label=_("region"),
+                                       widget=QuickSelect)
     # bounded: an id beyond a 64-bit integer made the database raise (500) instead of a 400
     unit = filters.NumberFilter(field_name="lead_unit_id", label=_("lead unit"), min_value=1, max_value=2**63 - 1,
                                 decimal_places=0)
