@@ -266,56 +266,6 @@ def cleanup(database_url: str) -> int:
 # --- The server ------------------------------------------------------------------------------------
 
 
-def what_if_application():
-    """The portal with the changes docs/performance.md proposes, patched in memory (``--what-if``).
-
-    Measures what those changes would bring before their owners make them; the
-    figures of record come from the unpatched run. gunicorn loads it as
-    ``bench.incident_filing:what_if_application()``.
-
-    1. ``POST /api/v1/incidents/`` answers with the list serializer of the incident it
-       just filed, instead of reading it back with its timeline and available actions;
-    2. the map's tallies are not recomputed inside the filing request (the minute
-       rebuild ``dashboards.map.tasks.refresh_map_tallies`` catches up);
-    3. list querysets do not read grid and command-centre boundaries (JSON polygons);
-    4. the filter form's category choices read their major category in the same query.
-    """
-    from django.db.models.signals import post_save
-    from rest_framework import status
-    from rest_framework.response import Response
-
-    from governance.wsgi import application  # sets up Django
-    from incidents import api, filters, selectors, services
-    from incidents.models import Category, Incident, Source
-    from incidents.serializers import IncidentSerializer
-
-    def post(self, request):
-        data = api.parse(api.IncidentFileInput, request, idempotency_header=request.headers.get("Idempotency-Key"))
-        if not data.get("source"):
-            data["source"] = Source.GRID_WORKER if request.auth is None else Source.API
-        filing = services.incident_file(reporter=request.user, **data)
-        body = IncidentSerializer(filing.incident, context={"request": request}).data
-        return Response(body, status=status.HTTP_201_CREATED if filing.created else status.HTTP_200_OK)
-
-    api.IncidentListView.post = post
-    post_save.disconnect(sender=Incident, dispatch_uid="dashboards.map.incident_saved")
-    list_without_boundaries = selectors.incident_list
-
-    def incident_list(user, action="view"):
-        return list_without_boundaries(user, action).defer("grid__boundary", "responsible_region__boundary")
-
-    selectors.incident_list = incident_list
-    filter_init = filters.IncidentFilter.__init__
-
-    def init(self, *args, **kwargs):
-        filter_init(self, *args, **kwargs)
-        self.filters["category"].queryset = Category.objects.filter(is_active=True).select_related("parent")
-
-    filters.IncidentFilter.__init__ = init
-    return application
-
-
-
 def server_env(database_url: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -344,16 +294,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(database_url: str, port: int, workers: int, *, what_if: bool = False) -> subprocess.Popen:
+def start_gunicorn(database_url: str, port: int, workers: int) -> subprocess.Popen:
     with socket.socket() as sock:  # another server on the port would answer /healthz in our place
         if sock.connect_ex(("127.0.0.1", port)) == 0:
             raise SystemExit(f"port {port} is in use")
     env = server_env(database_url)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn",
-         "bench.incident_filing:what_if_application()" if what_if else "governance.wsgi",
+         "governance.wsgi",
          "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "--access-logfile", "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null"],
+         # no access log unless asked (BENCH_ACCESS_LOG=1): formatting it costs each request CPU the
+         # portal does not spend behind a proxy that logs
+         "--log-level", "warning", *(["--access-logfile", "-"] if os.environ.get("BENCH_ACCESS_LOG") else [])],
         cwd=ROOT, env=env, start_new_session=True,
     )
     for _ in range(150):
@@ -584,8 +536,6 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="drop and rebuild the bench database")
     parser.add_argument("--setup-only", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the incidents the bench filed")
-    parser.add_argument("--what-if", action="store_true",
-                        help="serve with the proposed changes patched in memory (see what_if_application)")
     args = parser.parse_args()
 
     world = setup(args.postgres, preload=args.preload, clients=args.clients, fresh=args.fresh)
@@ -600,9 +550,7 @@ def main() -> None:
     print(f"{'bare SQL, 1 client (incident + event, txn each)':<44} {sql_rate:8.1f}/s  ({sql_n} rows)")
 
     args.port = args.port or free_port()
-    server = start_gunicorn(args.postgres, args.port, args.workers, what_if=args.what_if)
-    if args.what_if:
-        print("what-if: serving with the changes proposed in docs/performance.md patched in memory")
+    server = start_gunicorn(args.postgres, args.port, args.workers)
     try:
         meter = CpuMeter(server.pid, urlsplit(args.postgres).path.lstrip("/"))
         warm = closed_loop(args.port, world, args.clients, 3)

@@ -155,7 +155,7 @@ def main() -> None:
         print(f"tally rebuild (full, after loading, as seed_demo does): {result.seconds:.2f} s, "
               f"{result.category_rows:,} grid×category rows, {result.day_rows:,} grid×day rows")
     result = refresh_tallies()
-    print(f"tally rebuild (the hourly repair, 31-day trend window): {result.seconds:.2f} s")
+    print(f"tally rebuild (the nightly repair, 31-day trend window): {result.seconds:.2f} s")
     from dashboards.map.stats import refresh_overdue
 
     for _ in range(2):

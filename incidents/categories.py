@@ -33,6 +33,11 @@ def category_by_code(code: str) -> Category | None:
     return copy.copy(found) if found is not None else None
 
 
+def major_categories() -> dict[int, int]:
+    """{category id: its major category's id} (a major category maps to itself)."""
+    return {pk: category.parent_id or pk for pk, category in TREE.get()[0].items()}
+
+
 def _changed(sender, **kwargs) -> None:
     TREE.changed()
 

@@ -26,13 +26,14 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, F, FloatField, Func, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, FloatField, Func, Q, QuerySet, Sum, When
 from django.db.models.functions import Coalesce, Substr, TruncDate
 from django.utils import timezone
 
 from dashboards.models import GridCategoryTally, GridDayTally
 from governance.scoping import Action, get_scope
 from grids.models import Level, Region
+from incidents.categories import major_categories
 from incidents.filters import IncidentFilter, overdue_q
 from incidents.models import OPEN_STATUSES, Category, Incident, Status
 from incidents.selectors import incident_list
@@ -152,6 +153,9 @@ def refresh_tallies(*, now: datetime | None = None, full_days: bool = False) -> 
         counts = _day_counts(Incident.objects.all(), since)
         stale = GridDayTally.objects.all() if since is None else GridDayTally.objects.filter(day__gte=since.date())
         _write_day_tallies(counts, stale)
+    latest = cache.get(OVERDUE_AS_OF_KEY)
+    if latest is None or latest < now:  # the rebuild counted overdue as of ``now`` too
+        cache.set(OVERDUE_AS_OF_KEY, now, timeout=None)
     return RefreshResult(len(keys), len(counts), (timezone.now() - started).total_seconds())
 
 
@@ -316,7 +320,6 @@ def compute_figures(user, params, *, now: datetime | None = None, breakdowns: bo
     incidents, filterset = filtered_incidents(user, params)
     today = timezone.localdate(now)
     trend_start = today - timedelta(days=TREND_DAYS - 1)
-    major = Coalesce("category__parent_id", "category_id")
     focus = focus_region(user, filterset)
     regions = sub_regions(user, focus) if breakdowns else []
 
@@ -327,18 +330,13 @@ def compute_figures(user, params, *, now: datetime | None = None, breakdowns: bo
         if chosen is not None:
             tallies = tallies.filter(path__startswith=chosen.path)
             days = days.filter(path__startswith=chosen.path)
-        row = tallies.aggregate(**tally_aggregates())
         new_today = days.filter(day=today).aggregate(n=Coalesce(Sum("reported"), 0))["n"]
-        latest = tallies.order_by("-refreshed_at").values_list("refreshed_at", flat=True).first()
-        as_of = max(filter(None, [latest, cache.get(OVERDUE_AS_OF_KEY)]), default=now)
-        figures = _figures_from(row, new_today, "tallies", as_of)
+        figures = _one_pass(tallies, "path", tally_aggregates(), regions, breakdowns, new_today=new_today,
+                            source="tallies", as_of=_overdue_as_of(tallies, now))
         if breakdowns:
             per_day = {r["day"]: r for r in days.filter(day__gte=trend_start).order_by().values("day")
                        .annotate(reported=Sum("reported"), closed=Sum("closed"))}
             figures.trend = _trend(per_day, trend_start, today)
-            figures.by_category = _categories(tallies.order_by().annotate(major=Coalesce(
-                "category__parent_id", "category_id")).values("major").annotate(**tally_aggregates()))
-            figures.by_region = _regions(_region_prefix_rows(tallies, "path", regions, tally_aggregates()))
         return figures
 
     # Today is the local day (Asia/Shanghai) of ``now``, bounded on both sides like the day tally row and the
@@ -346,34 +344,63 @@ def compute_figures(user, params, *, now: datetime | None = None, breakdowns: bo
     aggregates = {"new_today": Count("pk", filter=Q(reported_at__gte=day_start(today),
                                                     reported_at__lt=day_start(today + timedelta(days=1)))),
                   **incident_aggregates(now)}
-    depths = {r.depth for r in regions}
+    figures = _one_pass(incidents, "grid__path", aggregates, regions, breakdowns, source="live", as_of=now)
+    if breakdowns:
+        figures.trend = _trend(_live_days(incidents, day_start(trend_start)), trend_start, today)
+    return figures
+
+
+def _live_days(incidents: QuerySet[Incident], since: datetime) -> dict[date, dict]:
+    """Filed and closed per day since ``since``, in one pass: grouped by (day filed, day closed)."""
+    closed_since = Q(status=Status.CLOSED, closed_at__gte=since)
+    per_day: dict[date, dict] = {}
+    for r in (incidents.filter(Q(reported_at__gte=since) | closed_since).order_by()
+              .annotate(filed=Case(When(reported_at__gte=since, then=TruncDate("reported_at"))),
+                        closed=Case(When(closed_since, then=TruncDate("closed_at"))))
+              .values("filed", "closed").annotate(n=Count("pk"))):
+        for column in ("filed", "closed"):
+            if r[column] is not None:
+                counts = per_day.setdefault(r[column], {"reported": 0, "closed": 0})
+                counts["reported" if column == "filed" else "closed"] += r["n"]
+    return per_day
+
+
+def _overdue_as_of(tallies: QuerySet, now: datetime) -> datetime:
+    """When ``overdue`` was last brought up to date: the minute job's instant, else the rows' own."""
+    as_of = cache.get(OVERDUE_AS_OF_KEY)
+    if as_of is None:
+        as_of = tallies.order_by("-refreshed_at").values_list("refreshed_at", flat=True).first()
+    return as_of or now
+
+
+def _one_pass(rows: QuerySet, path_field: str, aggregates: dict, regions: list[Region], breakdowns: bool, *,
+              source: str, as_of: datetime, new_today: int | None = None) -> Figures:
+    """The figures and both breakdowns from one grouped pass over ``rows`` (incidents or tally rows).
+
+    Grouped by category and by sub-region, then added up here (a few hundred groups), instead
+    of one scan for the figures and one per breakdown. Grouped by the category's own id, not
+    its major category: no join, and PostgreSQL hashes the groups instead of sorting a row
+    per grid and category (30 ms against 85 ms for the city's 72,000 tally rows); the major
+    category of each comes from the category tree every process keeps.
+    """
     if not breakdowns:
-        row = incidents.order_by().aggregate(**aggregates)
-        return _figures_from(row, row["new_today"], "live", now)
-    # One pass over the incidents gives the figures and both breakdowns: grouped by major category and
-    # sub-region, then added up here (a few hundred groups), instead of one scan per breakdown.
-    group = {"major": major}
-    if len(depths) == 1:
-        group["prefix"] = Substr("grid__path", 1, depths.pop() * Region.steplen)
-    groups = list(incidents.order_by().annotate(**group).values(*group).annotate(**aggregates))
+        row = rows.order_by().aggregate(**aggregates)
+        return _figures_from(row, row["new_today"] if new_today is None else new_today, source, as_of)
+    depths = {r.depth for r in regions}
+    prefix = {"prefix": Substr(path_field, 1, depths.pop() * Region.steplen)} if len(depths) == 1 else {}
+    groups = list(rows.order_by().annotate(**prefix).values("category_id", *prefix).annotate(**aggregates))
+    major_of = major_categories()
+    for g in groups:
+        g["major"] = major_of.get(g["category_id"], g["category_id"])
     row = _add_up(groups, [None])[None]
-    figures = _figures_from(row, row.get("new_today"), "live", now)
+    figures = _figures_from(row, row.get("new_today") if new_today is None else new_today, source, as_of)
     figures.by_category = _categories([{"major": major_id, **r} for major_id, r in
                                        _add_up(groups, [g["major"] for g in groups], "major").items()])
-    if "prefix" in group:
+    if prefix:
         per_prefix = _add_up(groups, [g["prefix"] for g in groups], "prefix")
         figures.by_region = _regions([{"region": region, **per_prefix.get(region.path, {})} for region in regions])
-    else:
-        figures.by_region = _regions(_region_prefix_rows(incidents, "grid__path", regions, incident_aggregates(now)))
-    since = day_start(trend_start)
-    per_day: dict[date, dict] = {}
-    for r in (incidents.filter(reported_at__gte=since).order_by().annotate(day=TruncDate("reported_at"))
-              .values("day").annotate(n=Count("pk"))):
-        per_day.setdefault(r["day"], {"reported": 0, "closed": 0})["reported"] = r["n"]
-    for r in (incidents.filter(status=Status.CLOSED, closed_at__gte=since).order_by()
-              .annotate(day=TruncDate("closed_at")).values("day").annotate(n=Count("pk"))):
-        per_day.setdefault(r["day"], {"reported": 0, "closed": 0})["closed"] = r["n"]
-    figures.trend = _trend(per_day, trend_start, today)
+    else:  # sub-regions of several depths (a user holding regions at different levels)
+        figures.by_region = _regions(_region_prefix_rows(rows, path_field, regions, aggregates))
     return figures
 
 
@@ -383,7 +410,7 @@ def _add_up(groups: list[dict], keys: list, key_name: str | None = None) -> dict
     for group in groups:
         target = out[group[key_name] if key_name else keys[0]]
         for name, value in group.items():
-            if name not in ("major", "prefix"):
+            if name not in ("major", "prefix", "category_id"):
                 target[name] = target.get(name, 0) + (value or 0)
     return out
 
