@@ -19,7 +19,8 @@ def _load() -> tuple[dict[int, Category], dict[str, Category]]:
     return {c.pk: c for c in categories}, {c.code: c for c in categories}
 
 
-TREE: SharedMemo[tuple[dict[int, Category], dict[str, Category]]] = SharedMemo("incidents:categories", _load)
+TREE: SharedMemo[tuple[dict[int, Category], dict[str, Category]]] = SharedMemo("incidents:categories", _load,
+                                                                               max_age=300)
 
 
 def category_by_id(pk: int) -> Category | None:
