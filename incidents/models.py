@@ -167,6 +167,14 @@ class Incident(models.Model):
                                   if name in instance.__dict__}
         return instance
 
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        """Re-read, and remember what was read as loaded (a later save's difference starts from it)."""
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        names = ([self._meta.get_field(name).attname for name in fields] if fields
+                 else [f.attname for f in self._meta.concrete_fields])
+        self.loaded_values = {**getattr(self, "loaded_values", {}),
+                              **{name: self.__dict__[name] for name in names if name in self.__dict__}}
+
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES

@@ -140,3 +140,15 @@ def test_filings_during_a_rebuild_are_neither_lost_nor_counted_twice(transaction
     assert not errors, errors
     assert Incident.objects.filter(title__startswith="并发").count() > 0
     assert same(snapshot(), rebuilt())
+
+
+def test_an_incident_read_again_saves_the_difference_from_what_it_read(world, people):
+    """A stale object brought up to date with refresh_from_db must not subtract its old state."""
+    refresh_tallies(full_days=True)
+    stale = Incident.objects.get(pk=world.reported.pk)
+    services.incident_accept(incident=world.reported, actor=people.d1_command)  # the row moves on meanwhile
+    stale.refresh_from_db()
+    assert stale.loaded_values["status"] == Status.ACCEPTED
+    stale.status = Status.VOIDED
+    stale.save()
+    assert same(snapshot(), rebuilt())
