@@ -4,9 +4,12 @@
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models.manager import BaseManager
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -59,6 +62,58 @@ class OutputSerializer(serializers.ModelSerializer):
             built = super().get_fields()
             cls._fields_built_once = built
         return {name: _remake(field) for name, field in built.items()}
+
+    def to_representation(self, instance) -> dict:
+        """DRF's ``Serializer.to_representation``, through fields made and bound once per class.
+
+        Rendering needs no field of its own per serializer: plain fields only read and
+        convert, so the class's prototype fields serve every instance. A method field
+        calls this serializer's ``get_<name>``, and a nested serializer is made with this
+        one's context, so every context read (``request``, ``now``…) is this answer's.
+        tests/incidents/test_serializers.py holds it to DRF's own rendering.
+        """
+        out = {}
+        for name, kind, field in _plan(type(self)):
+            if kind is _METHOD:
+                out[name] = getattr(self, field.method_name)(instance)
+                continue
+            try:
+                value = field.get_attribute(instance)
+            except SkipField:
+                continue
+            if value is None or (isinstance(value, PKOnlyObject) and value.pk is None):
+                out[name] = None
+            elif kind is _LIST:
+                child = field.child.__class__(context=self.context)
+                items = value.all() if isinstance(value, BaseManager) else value
+                out[name] = [child.to_representation(item) for item in items]
+            elif kind is _NESTED:
+                out[name] = field.__class__(context=self.context).to_representation(value)
+            else:
+                out[name] = field.to_representation(value)
+        return out
+
+
+_PLAIN, _METHOD, _NESTED, _LIST = "plain", "method", "nested", "list"
+
+
+def _plan(cls: type[OutputSerializer]) -> list[tuple[str, str, serializers.Field]]:
+    """(name, kind, field bound to the class's prototype) for each readable field, made once per class."""
+    plan = cls.__dict__.get("_plan_once")
+    if plan is None:
+        plan = []
+        for field in cls()._readable_fields:
+            if isinstance(field, serializers.SerializerMethodField):
+                kind = _METHOD
+            elif isinstance(field, serializers.ListSerializer):
+                kind = _LIST
+            elif isinstance(field, serializers.BaseSerializer):
+                kind = _NESTED
+            else:
+                kind = _PLAIN
+            plan.append((field.field_name, kind, field))
+        cls._plan_once = plan
+    return plan
 
 
 def _remake(field: serializers.Field) -> serializers.Field:
