@@ -256,6 +256,12 @@ def _filter_form_labels(filterset) -> None:
             continue
         if hasattr(field, "queryset"):
             field.empty_label = label  # a model choice: its options stay lazy
+        elif hasattr(field, "empty_label"):
+            # django-filter's choice field puts its own empty option first, through an iterator the
+            # form's copy of the widget still holds from the class's field: set the label, then the
+            # choices again so that the widget iterates this field
+            field.empty_label = label
+            field.choices = [(v, lbl) for v, lbl in field.choices if v != ""]
         else:
             field.choices = [("", label), *[(v, lbl) for v, lbl in field.choices if v != ""]]
 

@@ -4,6 +4,7 @@ Every page is tried by its own user, by an outsider (404, hidden is missing) and
 by the read-only supervisor (sees, but 403 on any action).
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -488,3 +489,17 @@ def test_an_oversized_photo_is_refused_next_to_the_photos(people, road, settings
     assert response.status_code == 200
     assert "larger than" in " ".join(response.context["form"].errors["photos"])
     assert Incident.objects.count() == 0 and stored_files(settings) == []
+
+
+def test_empty_filters_say_all_not_dashes(people, settings):
+    from django.utils import translation
+
+    client = Client()
+    client.force_login(people.d1_command)
+    with translation.override("en"):
+        html = client.get("/incidents/queue/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    for name, label in [("category", "All categories"), ("level", "All levels"), ("region", "All my territory")]:
+        select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S).group(1)
+        first = re.search(r"<option[^>]*>([^<]*)</option>", select).group(1)
+        assert first == label, (name, first)
+        assert "---------" not in select
