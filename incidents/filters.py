@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from governance.scoping import Action
 from governance.widgets import QuickSelect
 from grids.models import Level, Region
-from incidents.models import OPEN_STATUSES, Category, Incident, Severity, Source, Status
+from incidents.models import HANDLING_STATUSES, OPEN_STATUSES, Category, Incident, Severity, Source, Status
 
 
 class IncidentFilter(filters.FilterSet):
@@ -71,4 +71,4 @@ class IncidentFilter(filters.FilterSet):
 def overdue_q(now) -> Q:
     """Open incidents past the deadline of the step they wait for."""
     return (Q(status=Status.REPORTED, accept_due_at__lt=now)
-            | Q(status__in=[Status.ACCEPTED, Status.DISPATCHED, Status.HANDLED], handle_due_at__lt=now))
+            | Q(status__in=sorted(HANDLING_STATUSES), handle_due_at__lt=now))

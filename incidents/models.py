@@ -72,6 +72,20 @@ class Status(models.TextChoices):
 
 OPEN_STATUSES = frozenset({Status.REPORTED, Status.ACCEPTED, Status.DISPATCHED, Status.HANDLED, Status.RETURNED})
 FINAL_STATUSES = frozenset({Status.CLOSED, Status.VOIDED, Status.MERGED})
+# Accepted and not yet closed: these wait for the handling deadline.
+HANDLING_STATUSES = frozenset({Status.ACCEPTED, Status.DISPATCHED, Status.HANDLED})
+
+
+def waiting_deadline(status: str, accept_due_at, handle_due_at):
+    """The deadline of the step an incident in ``status`` waits for: acceptance, then handling; else None.
+
+    Overdue is being past it: ``incidents.filters.overdue_q`` asks the same of the database.
+    """
+    if status == Status.REPORTED:
+        return accept_due_at
+    if status in HANDLING_STATUSES:
+        return handle_due_at
+    return None
 
 
 class Source(models.TextChoices):

@@ -27,7 +27,7 @@ from governance.names import display_name
 from governance.scoping import Action
 from grids.models import Level, Region
 from incidents.categories import category_by_code, category_by_id
-from incidents.models import Attachment, Category, Event, Incident, Severity, Source, Status, UnitTask
+from incidents.models import Attachment, Category, Event, Incident, Severity, Source, UnitTask, waiting_deadline
 from incidents.services import MAX_PHOTOS
 from incidents.workflow import TRANSITIONS, Transition
 
@@ -64,11 +64,8 @@ def attachment_url(attachment_id: int) -> str:
 
 def is_overdue(incident: Incident, now: datetime) -> bool:
     """The same rule as ``incidents.filters.overdue_q``, for one incident already in memory."""
-    if incident.status == Status.REPORTED:
-        return incident.accept_due_at is not None and incident.accept_due_at < now
-    if incident.status in (Status.ACCEPTED, Status.DISPATCHED, Status.HANDLED):
-        return incident.handle_due_at is not None and incident.handle_due_at < now
-    return False
+    deadline = waiting_deadline(incident.status, incident.accept_due_at, incident.handle_due_at)
+    return deadline is not None and deadline < now
 
 
 def _absolute(request, path: str) -> str:

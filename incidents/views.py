@@ -41,7 +41,7 @@ from incidents.forms import (
     transition_prefix,
     unit_choices,
 )
-from incidents.models import OPEN_STATUSES, Incident, Status
+from incidents.models import OPEN_STATUSES, Incident, Status, waiting_deadline
 from incidents.workflow import TRANSITIONS, Transition
 
 PAGE_SIZE = 25
@@ -83,20 +83,11 @@ DANGER_ACTIONS = {"void", "merge", "return", "unit_return", "escalate"}
 
 # --- Helpers ------------------------------------------------------------------
 
-def waiting_deadline(incident: Incident) -> datetime | None:
-    """The deadline of the step the incident waits for: acceptance, then handling."""
-    if incident.status == Status.REPORTED:
-        return incident.accept_due_at
-    if incident.status in (Status.ACCEPTED, Status.DISPATCHED, Status.HANDLED):
-        return incident.handle_due_at
-    return None
-
-
 def decorate(incidents, now: datetime | None = None):
     """Give each incident on a page its current deadline and whether it is overdue."""
     now = now or timezone.now()
     for incident in incidents:
-        incident.due_at = waiting_deadline(incident)
+        incident.due_at = waiting_deadline(incident.status, incident.accept_due_at, incident.handle_due_at)
         incident.is_overdue = incident.due_at is not None and incident.due_at < now
     return incidents
 

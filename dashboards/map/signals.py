@@ -45,7 +45,8 @@ def incident_saved(sender, instance: Incident, created: bool = False, raw: bool 
         new = {name: instance.__dict__[name] for name in TALLY_FIELDS}
         old = None if created else {name: loaded[name] for name in TALLY_FIELDS}
         if old != new:
-            apply_change(change_between(old, new, timezone.now()), partial(_grid_path, instance), timezone.now())
+            now = timezone.now()
+            apply_change(change_between(old, new, now), partial(_grid_path, instance), now)
         instance.loaded_values = {**(loaded or {}), **new}
         return
     # The state before this save is unknown (read with only/defer): recount its rows once it commits.

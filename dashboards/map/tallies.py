@@ -26,20 +26,16 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from dashboards.models import GridCategoryTally, GridDayTally
-from incidents.models import OPEN_STATUSES, Status
+from incidents.models import OPEN_STATUSES, Status, waiting_deadline
 
 # What an incident's contribution depends on; a save that changes none of these changes no tally.
 TALLY_FIELDS = ("grid_id", "category_id", "status", "reported_at", "closed_at", "accept_due_at", "handle_due_at")
-OVERDUE_WAITING = {Status.ACCEPTED, Status.DISPATCHED, Status.HANDLED}
 
 
 def is_overdue(state: dict, now: datetime) -> bool:
     """``incidents.filters.overdue_q`` for one state in memory."""
-    if state["status"] == Status.REPORTED:
-        return state["accept_due_at"] is not None and state["accept_due_at"] < now
-    if state["status"] in OVERDUE_WAITING:
-        return state["handle_due_at"] is not None and state["handle_due_at"] < now
-    return False
+    deadline = waiting_deadline(state["status"], state["accept_due_at"], state["handle_due_at"])
+    return deadline is not None and deadline < now
 
 
 def category_columns(state: dict, now: datetime) -> dict[str, float]:
