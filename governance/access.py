@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from governance.errors import PermissionDeniedError
 from governance.scoping import Action, get_scope
@@ -32,3 +33,36 @@ def may(obj: models.Model, user, action: str) -> bool:
     if get_scope(user).everything:
         return True
     return type(obj)._default_manager.restrict(user, action).filter(pk=obj.pk).exists()
+
+
+# --- Authority: the right to change the kernel's records -------------------------------------------
+
+class _System:
+    """The acting user of what no person does: management commands, migrations, the demo, the sweep."""
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = _System()
+
+
+def actor_or_none(acting_user):
+    """The user to record as the author (``None`` for the system)."""
+    return None if acting_user is SYSTEM else acting_user
+
+
+def administers_path(acting_user, path: str) -> bool:
+    """Whether ``acting_user`` administers the region at ``path`` (its whole subtree is theirs)."""
+    if acting_user is SYSTEM:
+        return True
+    if acting_user is None:
+        raise TypeError("acting_user is required: a user, or governance.access.SYSTEM for the system itself")
+    return get_scope(acting_user).covers_path(Action.ADMINISTER, path)
+
+
+def require_administer(acting_user, path: str, what) -> None:
+    """Refuse (403) a change to ``what``, at ``path`` in the tree, that lies outside the actor's territory."""
+    if not administers_path(acting_user, path):
+        raise PermissionDeniedError(
+            _("%(what)s lies outside the territory you administer.") % {"what": what}, code="outside_authority")

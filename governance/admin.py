@@ -1,19 +1,43 @@
+"""The admin site, scoped like every page.
+
+A superuser sees everything. An administrator below the city (a ``Role.ADMINISTER``
+scope over a district, a street…) is made staff by ``role_assign`` and manages the
+records of their territory here: regions, units, role assignments and the accounts of
+the people who work there. Every list, object page and history page goes through the
+scoping door (``restrict(user, "administer")``); a hidden object is missing. Every
+save goes through a service that checks the acting user's authority again, so neither
+a hand-made form nor a foreign id in a POST changes anything outside the territory.
+History is read, never reverted: the services are the only way to write.
+"""
+
+from __future__ import annotations
+
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from governance import services
+from governance.access import administers_path
 from governance.errors import DomainError
 from governance.models import CalendarDay, RoleAssignment, Unit
-from governance.scoping import Action
+from governance.scoping import Action, get_scope
 from governance.workcalendar import calendar_warnings
+from grids.models import Region
 
 
 class ReadOnlyAdminMixin:
     """Records that change only through services (alerts, incidents): the admin reads them."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -23,8 +47,17 @@ class ReadOnlyAdminMixin:
         return False
 
 
+def administers_anything(request) -> bool:
+    return not get_scope(request.user).is_empty(Action.ADMINISTER)
+
+
 class ScopedAdminMixin:
-    """The admin goes through the scoping door too: staff see what they administer."""
+    """The admin goes through the scoping door too: administrators see and change what they administer.
+
+    Superusers keep Django's model permissions. Anyone else is let in by their
+    administrator role alone (actions, not model permissions), and only to the objects of
+    their territory; ``has_*_permission`` with an object asks the same door.
+    """
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
@@ -32,66 +65,307 @@ class ScopedAdminMixin:
             return qs
         return qs.restrict(request.user, Action.ADMINISTER)
 
+    def _in_scope(self, request, obj) -> bool:
+        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def has_module_permission(self, request):
+        if request.user.is_superuser:
+            return super().has_module_permission(request)
+        return request.user.is_active and request.user.is_staff and administers_anything(request)
+
+    def has_view_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().has_view_permission(request, obj)
+        return self.has_module_permission(request) and self._in_scope(request, obj)
+
+    def has_add_permission(self, request, *args):
+        if request.user.is_superuser:
+            return super().has_add_permission(request, *args)
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().has_change_permission(request, obj)
+        return self.has_module_permission(request) and self._in_scope(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # records of the kernel are deactivated or revoked, never deleted
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """A region or unit is picked among those the user administers; any other id is "not a valid choice"."""
+        if not request.user.is_superuser and db_field.related_model in (Region, Unit):
+            kwargs["queryset"] = db_field.related_model.objects.restrict(request.user, Action.ADMINISTER)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ServiceErrorsAdminMixin:
+    """A service's refusal in ``save_model`` becomes a message on the same form page, never a 500.
+
+    The forms check what they can first (``administers_path``), so this is the rare race:
+    the admin view's transaction has rolled back, nothing was saved, and the page says why.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            self.message_user(request, str(exc.message), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+class ScopedHistoryAdmin(ServiceErrorsAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """simple-history's pages, behind the same door as the object itself.
+
+    Its history views read the history table directly; here an object outside the
+    user's scope answers 404 on its history and on every past version, and a past
+    version is never saved back (reverting would bypass the services).
+    """
+
+    def _require_visible(self, request, object_id) -> None:
+        if request.user.is_superuser:
+            return
+        try:
+            visible = self.get_queryset(request).filter(pk=object_id).exists()
+        except (ValueError, TypeError):
+            visible = False
+        if not visible:
+            raise Http404
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._require_visible(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._require_visible(request, object_id)
+        if request.method != "GET":
+            raise PermissionDenied  # history is a record: changes go through the services
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+
+class UnitForm(forms.ModelForm):
+    class Meta:
+        model = Unit
+        fields = ["code", "name", "kind", "home_region", "is_active"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self):
+        cleaned = super().clean()
+        region = cleaned.get("home_region")
+        if region is not None and self.user is not None and not administers_path(self.user, region.path):
+            self.add_error("home_region", _("Choose a region you administer."))
+        if self.instance.pk and self.user is not None and not administers_path(
+                self.user, self.instance.home_region.path):
+            raise forms.ValidationError(_("This unit lies outside the territory you administer."))
+        return cleaned
+
 
 @admin.register(Unit)
-class UnitAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class UnitAdmin(ScopedHistoryAdmin):
+    form = UnitForm
     list_display = ["name", "code", "kind", "home_region", "is_active"]
     list_filter = ["kind", "is_active", "home_region__level"]
     search_fields = ["name", "code"]
     raw_id_fields = ["home_region"]
+    list_select_related = ["home_region"]
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # units are deactivated, never deleted: their history stays readable
+    def get_form(self, request, obj=None, **kwargs):
+        form_class = super().get_form(request, obj, **kwargs)
 
-    def get_queryset(self, request):
-        qs = super(ScopedAdminMixin, self).get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        # Unit's own rule only opens other actions on one's own units; administrators
-        # administer the units at home in their subtree.
-        from django.db.models import Q
+        class RequestUnitForm(form_class):
+            def __init__(self, *args, **form_kwargs):
+                super().__init__(*args, user=request.user, **form_kwargs)
 
-        from governance.scoping import get_scope
+        return RequestUnitForm
 
-        q = Q(pk__in=[])
-        for path in get_scope(request.user).paths(Action.ADMINISTER):
-            q |= Q(home_region__path__startswith=path)
-        return qs.filter(q)
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            saved = services.unit_update(unit=obj, acting_user=request.user, code=data["code"], name=data["name"],
+                                         kind=data["kind"], home_region=data["home_region"],
+                                         is_active=data["is_active"])
+        else:
+            saved = services.unit_create(code=data["code"], name=data["name"], kind=data["kind"],
+                                         home_region=data["home_region"], is_active=data["is_active"],
+                                         acting_user=request.user)
+        obj.pk = saved.pk
+
+
+class RoleAssignmentForm(forms.ModelForm):
+    """A new assignment: who (by username), which role, over which region or unit of the user's territory."""
+
+    username = forms.CharField(label=_("username"), max_length=150,
+                               help_text=_("The login of the person who takes the role."))
+
+    class Meta:
+        model = RoleAssignment
+        fields = ["role", "region", "unit"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.acting_user = user
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        person = get_user_model().objects.filter(username=username, is_active=True).first()
+        if person is None:
+            raise forms.ValidationError(_("No active account with this username."))
+        return person
+
+    def clean(self):
+        cleaned = super().clean()
+        region, unit = cleaned.get("region"), cleaned.get("unit")
+        target_path = region.path if region else unit.home_region.path if unit else None
+        if target_path is not None and self.acting_user is not None and not administers_path(
+                self.acting_user, target_path):
+            raise forms.ValidationError(_("You may grant roles only inside the territory you administer."))
+        if "username" in cleaned:
+            self.instance.user = cleaned["username"]
+        return cleaned
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class RoleAssignmentAdmin(ScopedHistoryAdmin):
     list_display = ["user", "role", "region", "unit", "assigned_at", "assigned_by", "revoked_at"]
     list_filter = ["role", ("revoked_at", admin.EmptyFieldListFilter)]
-    search_fields = ["user__username", "region__name", "unit__name"]
-    raw_id_fields = ["user", "region", "unit"]
+    search_fields = ["user__username", "user__last_name", "user__first_name", "region__name", "unit__name"]
+    raw_id_fields = ["region", "unit"]
+    list_select_related = ["user", "region", "unit", "assigned_by"]
     readonly_fields = ["assigned_at", "assigned_by", "revoked_at"]
     actions = ["revoke"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is not None:
+            return super().get_form(request, obj, **kwargs)
+        kwargs["form"] = RoleAssignmentForm
+        kwargs["fields"] = ["username", "role", "region", "unit"]
+        form_class = super().get_form(request, obj, **kwargs)
+
+        class RequestRoleAssignmentForm(form_class):
+            def __init__(self, *args, **form_kwargs):
+                super().__init__(*args, user=request.user, **form_kwargs)
+
+        return RequestRoleAssignmentForm
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["username", "role", "region", "unit"]
+        return ["user", "role", "region", "unit", *self.readonly_fields]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None:  # an assignment is revoked and replaced, never edited
             return ["user", "role", "region", "unit", *self.readonly_fields]
         return self.readonly_fields
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        if request.GET.get("username"):
+            initial["username"] = request.GET["username"]
+        return initial
 
     def save_model(self, request, obj, form, change):
         if change:
             return
-        try:
-            saved = services.role_assign(user=obj.user, role=obj.role, region=obj.region, unit=obj.unit,
-                                         acting_user=request.user)
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return
+        saved = services.role_assign(user=form.cleaned_data["username"], role=obj.role, region=obj.region,
+                                     unit=obj.unit, acting_user=request.user)
         obj.pk = saved.pk
 
     @admin.action(description=_("Revoke the selected role assignments"))
     def revoke(self, request, queryset):
+        count = 0
         for assignment in queryset.select_related("user"):
-            services.role_revoke(assignment=assignment, acting_user=request.user)
-        self.message_user(request, _("Revoked %(n)d assignments.") % {"n": queryset.count()})
+            try:
+                services.role_revoke(assignment=assignment, acting_user=request.user)
+                count += 1
+            except DomainError as exc:
+                self.message_user(request, f"{assignment}: {exc.message}", messages.ERROR)
+        self.message_user(request, _("Revoked %(n)d assignments.") % {"n": count})
+
+
+User = get_user_model()
+
+
+class ScopedUserAdmin(UserAdmin):
+    """Accounts. A superuser manages every account; an administrator below the city manages
+    the accounts of the people whose roles all lie in their territory (not staff accounts,
+    which the city's superusers manage), and may open new accounts, to which they then give
+    a role. Nobody but a superuser sets staff, superuser, group or permission flags."""
+
+    limited_fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Status"), {"fields": ("is_active", "last_login", "date_joined")}),
+    )
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        if not administers_anything(request):
+            return qs.none()
+        inside = RoleAssignment.objects.restrict(request.user, Action.ADMINISTER).active()
+        active = RoleAssignment.objects.active()
+        roles_inside = Exists(inside.filter(user=OuterRef("pk")))
+        roles_outside = Exists(active.filter(user=OuterRef("pk")).exclude(pk__in=inside.values("pk")))
+        managed = qs.filter(roles_inside, ~roles_outside, is_superuser=False, is_staff=False)
+        return (managed | qs.filter(pk=request.user.pk)).distinct()
+
+    def _managed(self, request, obj) -> bool:
+        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def has_module_permission(self, request):
+        if request.user.is_superuser:
+            return super().has_module_permission(request)
+        return request.user.is_active and request.user.is_staff and administers_anything(request)
+
+    def has_view_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().has_view_permission(request, obj)
+        return self.has_module_permission(request) and self._managed(request, obj)
+
+    def has_add_permission(self, request):
+        if request.user.is_superuser:
+            return super().has_add_permission(request)
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().has_change_permission(request, obj)
+        return self.has_module_permission(request) and self._managed(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # accounts are deactivated: their actions stay attributed
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and not request.user.is_superuser:
+            return self.limited_fieldsets
+        return super().get_fieldsets(request, obj)
+
+    def get_list_filter(self, request):
+        return self.list_filter if request.user.is_superuser else ("is_active",)
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().get_readonly_fields(request, obj)
+        return ["last_login", "date_joined"]
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if request.user.is_superuser or "_continue" in request.POST or "_addanother" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        # A new account sees nothing until it holds a role: give it one now.
+        self.message_user(request, _("Account %(username)s created; now give it a role.")
+                          % {"username": obj.username}, messages.SUCCESS)
+        url = reverse("admin:governance_roleassignment_add") + "?" + urlencode({"username": obj.username})
+        return HttpResponseRedirect(url)
+
+
+admin.site.unregister(User)
+admin.site.register(User, ScopedUserAdmin)
 
 
 @admin.register(CalendarDay)
@@ -111,6 +385,14 @@ class CalendarDayAdmin(SimpleHistoryAdmin):
     @admin.display(description=_("weekday"), ordering="date")
     def weekday(self, obj: CalendarDay) -> str:
         return date_format(obj.date, "l")
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method != "GET":
+            raise PermissionDenied  # history is a record, never written back
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def changelist_view(self, request, extra_context=None):
         if request.method == "GET":

@@ -33,6 +33,7 @@ from guardian.models import UserObjectPermission
 from simple_history.utils import bulk_create_with_history
 
 from governance import services
+from governance.access import SYSTEM
 from governance.models import ROLE_ACTIONS, Role, RoleAssignment, Unit, UnitKind
 from governance.scoping import permission_codename, scopes_changed
 from grids.models import Level, Region
@@ -325,7 +326,7 @@ def demo_users(ctx: DemoContext) -> None:
         targets = places[persona.where]
         for target in targets:
             key = "region" if isinstance(target, Region) else "unit"
-            services.role_assign(user=user, role=persona.role, **{key: target})
+            services.role_assign(acting_user=SYSTEM, user=user, role=persona.role, **{key: target})
         ctx.logins.append(DemoLogin(
             username=persona.username,
             full_name=persona.last_name + persona.first_name,

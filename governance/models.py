@@ -55,13 +55,18 @@ class Unit(models.Model):
 
         Viewing: the user's own units, the units at home in their subtree, and the
         units of the regions above them (a street dispatches to district
-        departments). Any other action: only the user's own units.
+        departments). Administering: the units at home in the administered subtree.
+        Any other action: only the user's own units.
         """
         q = Q()
         matched = False
         if scope.units(action):
             q |= Q(pk__in=sorted(scope.units(action)))
             matched = True
+        if action == Action.ADMINISTER:
+            for path in scope.paths(action):
+                q |= Q(home_region__path__startswith=path)
+                matched = True
         if action == Action.VIEW:
             from grids.models import Region
 
@@ -134,9 +139,6 @@ class RoleAssignment(models.Model):
     history = HistoricalRecords()
     objects = RoleAssignmentQuerySet.as_manager()
 
-    # Administrators see the assignments inside their subtree or units.
-    scope_region_path = "region__path"
-    scope_unit = "unit_id"
 
     class Meta:
         verbose_name = _("role assignment")
@@ -160,6 +162,19 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.region or self.unit}"
+
+    @classmethod
+    def scope_q(cls, scope: Scope, action: str) -> Q | None:
+        """Assignments over a region of the user's subtree, or over a unit at home in it (or one of their units)."""
+        q = Q()
+        matched = False
+        for path in scope.paths(action):
+            q |= Q(region__path__startswith=path) | Q(unit__home_region__path__startswith=path)
+            matched = True
+        if scope.units(action):
+            q |= Q(unit_id__in=sorted(scope.units(action)))
+            matched = True
+        return q if matched else None
 
     def clean(self) -> None:
         from grids.models import Level

@@ -327,3 +327,6 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Alert engine: how long an incident stays red before it climbs one level.
 ALERT_ESCALATION_GRACE_MINUTES = env.int("ALERT_ESCALATION_GRACE_MINUTES", default=120)
+
+# simple-history: history pages are records; a past version is never saved back (writes go through services).
+SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -1,9 +1,8 @@
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
-from governance.admin import ScopedAdminMixin
+from governance.admin import ScopedHistoryAdmin
 from governance.errors import DomainError
 from governance.scoping import Action
 from grids import services
@@ -80,7 +79,7 @@ class RegionForm(forms.ModelForm):
 
 
 @admin.register(Region)
-class RegionAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class RegionAdmin(ScopedHistoryAdmin):
     """Regions are added and changed through the services, so every boundary is checked."""
 
     form = RegionForm
@@ -106,18 +105,16 @@ class RegionAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
             return ["level", "code", *self.readonly_fields]
         return self.readonly_fields
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # incidents and records point at regions: never deleted
-
     def save_model(self, request, obj, form, change):
         # The form has checked every rule; the service checks again in its
         # transaction, and a rule broken meanwhile by someone else fails the
         # request instead of reporting a save that did not happen.
         if change:
-            services.region_update(region=obj, name=form.cleaned_data["name"], boundary=form.cleaned_data["boundary"])
+            services.region_update(region=obj, name=form.cleaned_data["name"], boundary=form.cleaned_data["boundary"],
+                                   acting_user=request.user)
         else:
             saved = services.region_create(parent=form.parent, level=form.cleaned_data["level"],
                                            code=form.cleaned_data["code"], name=form.cleaned_data["name"],
-                                           boundary=form.cleaned_data["boundary"])
+                                           boundary=form.cleaned_data["boundary"], acting_user=request.user)
             obj.pk = saved.pk
             obj.path, obj.depth, obj.numchild = saved.path, saved.depth, saved.numchild

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from shapely.geometry.base import BaseGeometry
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from governance.access import actor_or_none, require_administer
 from governance.errors import ConflictError, InvalidInput
 from grids import geometry
 from grids.geometry import BoundaryError
@@ -138,7 +139,10 @@ def validate_region_change(*, region: Region, name: str | None = None, boundary:
 
 
 @transaction.atomic
-def region_create(*, parent: Region | None, level: int, code: str, name: str, boundary: dict) -> Region:
+def region_create(*, parent: Region | None, level: int, code: str, name: str, boundary: dict, acting_user) -> Region:
+    """Add a region under ``parent``, which the acting user must administer (a city: the system or a superuser)."""
+    require_administer(acting_user, parent.path if parent is not None else "",
+                       parent if parent is not None else _("A new city"))
     geom = validate_new_region(parent=parent, level=level, code=code, name=name, boundary=boundary)
     fields = {"level": level, "code": code.strip(), "name": name.strip(), "boundary": geometry.to_geojson(geom),
               **_extent_fields(geom)}
@@ -152,9 +156,13 @@ def region_create(*, parent: Region | None, level: int, code: str, name: str, bo
 
 
 @transaction.atomic
-def region_update(*, region: Region, name: str | None = None, boundary: dict | None = None) -> Region:
-    """Rename a region or move its boundary; it must stay inside its parent and still hold its children."""
+def region_update(*, region: Region, acting_user, name: str | None = None, boundary: dict | None = None) -> Region:
+    """Rename a region or move its boundary; it must stay inside its parent and still hold its children.
+
+    The acting user must administer the region.
+    """
     region = Region.objects.select_for_update().get(pk=region.pk)
+    require_administer(acting_user, region.path, region)
     geom = validate_region_change(region=region, name=name, boundary=boundary)
     if name is not None:
         region.name = name.strip()
@@ -162,6 +170,9 @@ def region_update(*, region: Region, name: str | None = None, boundary: dict | N
         region.boundary = geometry.to_geojson(geom)
         for field_name, value in _extent_fields(geom).items():
             setattr(region, field_name, value)
+    actor = actor_or_none(acting_user)
+    if actor is not None:
+        region._history_user = actor
     region.save()
     territory_changed()
     return region

@@ -16,10 +16,12 @@ Every boundary is a rectangle; neighbours share edges exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from django.contrib.auth import get_user_model
 
 from governance import services as governance_services
+from governance.access import SYSTEM
 from governance.models import Role, Unit, UnitKind
 from grids import services as grid_services
 from grids.models import Level, Region
@@ -63,7 +65,7 @@ class City:
 
 
 def build_city() -> City:
-    add = grid_services.region_create
+    add = partial(grid_services.region_create, acting_user=SYSTEM)
     city = add(parent=None, level=Level.CITY, code="440000", name="测试市", boundary=rect(0, 0, 8, 8))
     d1 = add(parent=city, level=Level.DISTRICT, code="440100", name="西区", boundary=rect(0, 0, 4, 8))
     d2 = add(parent=city, level=Level.DISTRICT, code="440200", name="东区", boundary=rect(4, 0, 8, 8))
@@ -94,7 +96,7 @@ def make_user(username: str, *, role: str | None = None, region: Region | None =
               **extra):
     user = get_user_model().objects.create_user(username=username, password="pw-" + username, **extra)
     if role:
-        governance_services.role_assign(user=user, role=role, region=region, unit=unit)
+        governance_services.role_assign(acting_user=SYSTEM, user=user, role=role, region=region, unit=unit)
     return user
 
 

@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 
+from governance.access import SYSTEM
 from governance.models import CalendarDay, CalendarDayKind
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +70,7 @@ def test_audit_log_names_the_changed_fields_in_a_fixed_number_of_queries(client,
     from grids import services
 
     for name in ("南街道一", "南街道二", "南街道三"):
-        services.region_update(region=city.s11, name=name)
+        services.region_update(acting_user=SYSTEM, region=city.s11, name=name)
     client.force_login(people.city_admin)
     with django_assert_max_num_queries(25):
         page = client.get("/audit/").content.decode()

@@ -1,6 +1,6 @@
 import pytest
 
-from governance.access import access_object, may
+from governance.access import SYSTEM, access_object, may
 from governance.errors import PermissionDeniedError
 from governance.models import Unit
 from governance.scoping import Action
@@ -78,7 +78,7 @@ def test_revoking_a_role_removes_the_scope(city, people):
     from governance.models import RoleAssignment
 
     assignment = RoleAssignment.objects.get(user=people.s11_command)
-    services.role_revoke(assignment=assignment)
+    services.role_revoke(acting_user=SYSTEM, assignment=assignment)
     people.s11_command.refresh_from_db()
     from django.contrib.auth import get_user_model
 
@@ -121,7 +121,7 @@ def test_a_committed_revocation_is_seen_by_the_next_request(city, people, settle
     assert Region.objects.restrict(fresh(people.s11_command)).filter(pk=city.g1111.pk).exists()
     with django_capture_on_commit_callbacks(execute=True):
         for assignment in RoleAssignment.objects.active().filter(user=people.s11_command):
-            role_revoke(assignment=assignment)
+            role_revoke(acting_user=SYSTEM, assignment=assignment)
     assert not Region.objects.restrict(fresh(people.s11_command)).exists()
 
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
+from governance.access import SYSTEM
 from governance.models import Unit
 from grids import locate as locate_module
 from grids import services
@@ -50,8 +51,8 @@ def new_community_file(*grids):
 @pytest.fixture
 def north_street_with_room(city):
     """S12 spans y 4..8; its community C121 and grid G1211 are shrunk to y 4..6, leaving y 6..8 free."""
-    services.region_update(region=city.g1211, boundary=rect(0, 4, 4, 6))
-    services.region_update(region=city.c121, boundary=rect(0, 4, 4, 6))
+    services.region_update(acting_user=SYSTEM, region=city.g1211, boundary=rect(0, 4, 4, 6))
+    services.region_update(acting_user=SYSTEM, region=city.c121, boundary=rect(0, 4, 4, 6))
     return city
 
 
@@ -270,8 +271,10 @@ def test_a_valid_import_creates_the_regions_under_the_existing_tree(north_street
     assert Region.objects.find_problems() == ([], [], [], [], [])
     assert locate(*point(3, 7)).code == "440102002002"
     # treebeard's own add_child carries on after the imported children
-    services.region_update(region=Region.objects.get(code="440102002002"), boundary=rect(2, 6, 3, 8))
-    later = services.region_create(parent=community, level=Level.GRID, code="440102002003", name="北二第三网格",
+    services.region_update(acting_user=SYSTEM,
+                           region=Region.objects.get(code="440102002002"), boundary=rect(2, 6, 3, 8))
+    later = services.region_create(acting_user=SYSTEM,
+                                   parent=community, level=Level.GRID, code="440102002003", name="北二第三网格",
                                    boundary=rect(3, 6, 4, 8))
     assert [r.code for r in Region.objects.get_children(community)] == ["440102002001", "440102002002",
                                                                         "440102002003"]
@@ -402,7 +405,7 @@ def test_export_then_import_into_an_empty_database_gives_the_same_tree(city, tmp
         return sorted((r.code, r.name, r.level, parent_code.get(r.path), json.dumps(r.boundary))
                       for r in by_path.values())
 
-    services.region_update(region=city.g2111, boundary={"type": "MultiPolygon", "coordinates": [
+    services.region_update(acting_user=SYSTEM, region=city.g2111, boundary={"type": "MultiPolygon", "coordinates": [
         rect(4, 0, 8, 4)["coordinates"], rect(4, 5, 8, 8)["coordinates"]]})
     before = tree()
     path = tmp_path / "territory.geojson"

@@ -3,6 +3,7 @@
 import pytest
 from django.utils import translation
 
+from governance.access import SYSTEM
 from grids import locate as locate_module
 from grids import services
 from grids.locate import OutsideCity, locate, locate_many
@@ -91,8 +92,8 @@ def test_moving_an_edge_through_region_update_moves_the_point_to_the_other_grid(
     assert locate(*probe) == city.g1112
     built = len(builds)
     # shrink the east grid first, then grow the west one into the freed strip
-    services.region_update(region=city.g1112, boundary=rect(3, 0, 4, 4))
-    services.region_update(region=city.g1111, boundary=rect(0, 0, 3, 4))
+    services.region_update(acting_user=SYSTEM, region=city.g1112, boundary=rect(3, 0, 4, 4))
+    services.region_update(acting_user=SYSTEM, region=city.g1111, boundary=rect(0, 0, 3, 4))
     assert locate(*probe) == city.g1111
     assert len(builds) == built + 1
     assert locate(*point(3.5, 1)) == city.g1112
@@ -102,17 +103,17 @@ def test_moving_an_edge_through_region_update_moves_the_point_to_the_other_grid(
 def test_a_new_grid_is_found_without_a_restart(city):
     probe = point(4.5, 0.5)
     assert locate(*probe) == city.g2111
-    services.region_update(region=city.g2111, boundary=rect(5, 0, 8, 8))
+    services.region_update(acting_user=SYSTEM, region=city.g2111, boundary=rect(5, 0, 8, 8))
     with pytest.raises(OutsideCity):
         locate(*probe)
-    corner = services.region_create(parent=city.c211, level=5, code="440201001002", name="东二网格",
+    corner = services.region_create(acting_user=SYSTEM, parent=city.c211, level=5, code="440201001002", name="东二网格",
                                     boundary=rect(4, 0, 5, 8))
     assert locate(*probe) == corner
 
 
 def test_a_renamed_grid_is_answered_with_its_new_name(city):
     locate(*point(1, 1))
-    services.region_update(region=city.g1111, name="南一网格（新）")
+    services.region_update(acting_user=SYSTEM, region=city.g1111, name="南一网格（新）")
     assert locate(*point(1, 1)).name == "南一网格（新）"
 
 
@@ -148,8 +149,8 @@ def test_a_change_stamped_by_a_lagging_clock_is_still_seen(city, django_capture_
     probe = point(2.5, 1)
     assert locate(*probe) == city.g1112
     with django_capture_on_commit_callbacks(execute=True):
-        services.region_update(region=city.g1112, boundary=rect(3, 0, 4, 4))
-        services.region_update(region=city.g1111, boundary=rect(0, 0, 3, 4))
+        services.region_update(acting_user=SYSTEM, region=city.g1112, boundary=rect(3, 0, 4, 4))
+        services.region_update(acting_user=SYSTEM, region=city.g1111, boundary=rect(0, 0, 3, 4))
         # as if both writes had been stamped no later than the grids' creation
         Region.objects.filter(pk__in=[city.g1111.pk, city.g1112.pk]).update(updated_at=city.g2111.updated_at)
     assert locate(*probe) == city.g1111

@@ -5,6 +5,7 @@ import json
 import pytest
 from django.utils import translation
 
+from governance.access import SYSTEM
 from governance.errors import InvalidInput
 from grids import services
 from grids.geometry import BoundaryError
@@ -23,12 +24,12 @@ def _english(settings):
 
 
 def add_grid(parent, code="440101001003", boundary=None, level=Level.GRID, name="新网格"):
-    return services.region_create(parent=parent, level=level, code=code, name=name,
+    return services.region_create(acting_user=SYSTEM, parent=parent, level=level, code=code, name=name,
                                   boundary=boundary or rect(0, 0, 1, 1))
 
 
 def test_a_region_is_created_with_its_extent(city):
-    services.region_update(region=city.g2111, boundary=rect(5, 0, 8, 8))
+    services.region_update(acting_user=SYSTEM, region=city.g2111, boundary=rect(5, 0, 8, 8))
     grid = add_grid(city.c211, code="440201001002", boundary=rect(4, 0, 5, 8))
     assert grid.path.startswith(city.c211.path) and grid.depth == 5
     assert (grid.min_lng, grid.max_lng, grid.min_lat, grid.max_lat) == pytest.approx((116.04, 116.05, 23.0, 23.08))
@@ -65,7 +66,7 @@ def test_a_level_that_does_not_follow_the_parents_is_refused(city):
 
 def test_only_a_city_stands_at_the_top(city):
     with pytest.raises(InvalidInput, match="Only a city"):
-        services.region_create(parent=None, level=Level.DISTRICT, code="990000", name="孤区",
+        services.region_create(acting_user=SYSTEM, parent=None, level=Level.DISTRICT, code="990000", name="孤区",
                                boundary=rect(9, 9, 10, 10))
 
 
@@ -86,18 +87,20 @@ def test_an_empty_name_is_refused(city):
 
 
 def test_a_second_city_beside_the_first_is_allowed_but_not_over_it(city):
-    services.region_create(parent=None, level=Level.CITY, code="450000", name="邻市", boundary=rect(8, 0, 12, 8))
+    services.region_create(acting_user=SYSTEM,
+                           parent=None, level=Level.CITY, code="450000", name="邻市", boundary=rect(8, 0, 12, 8))
     with pytest.raises(BoundaryError, match="overlaps its sibling 测试市"):
-        services.region_create(parent=None, level=Level.CITY, code="460000", name="叠市", boundary=rect(6, 0, 9, 8))
+        services.region_create(acting_user=SYSTEM,
+                               parent=None, level=Level.CITY, code="460000", name="叠市", boundary=rect(6, 0, 9, 8))
 
 
 def test_a_region_is_renamed(city):
-    services.region_update(region=city.g1111, name="南一网格（改）")
+    services.region_update(acting_user=SYSTEM, region=city.g1111, name="南一网格（改）")
     assert Region.objects.get(pk=city.g1111.pk).name == "南一网格（改）"
 
 
 def test_a_boundary_moved_within_the_rules_updates_the_extent(city):
-    services.region_update(region=city.g1112, boundary=rect(3, 0, 4, 4))
+    services.region_update(acting_user=SYSTEM, region=city.g1112, boundary=rect(3, 0, 4, 4))
     region = Region.objects.get(pk=city.g1112.pk)
     assert region.min_lng == pytest.approx(116.03)
     assert region.centroid_lng == pytest.approx(116.035)
@@ -105,19 +108,19 @@ def test_a_boundary_moved_within_the_rules_updates_the_extent(city):
 
 def test_a_boundary_moved_outside_the_parent_is_refused(city):
     with pytest.raises(BoundaryError, match="outside its parent"):
-        services.region_update(region=city.g1112, boundary=rect(2, 0, 5, 4))
+        services.region_update(acting_user=SYSTEM, region=city.g1112, boundary=rect(2, 0, 5, 4))
     assert Region.objects.get(pk=city.g1112.pk).boundary == rect(2, 0, 4, 4)
 
 
 def test_a_boundary_moved_over_a_sibling_is_refused(city):
     with pytest.raises(BoundaryError, match="overlaps its sibling 南一网格"):
-        services.region_update(region=city.g1112, boundary=rect(1, 0, 4, 4))
+        services.region_update(acting_user=SYSTEM, region=city.g1112, boundary=rect(1, 0, 4, 4))
     assert Region.objects.get(pk=city.g1112.pk).boundary == rect(2, 0, 4, 4)
 
 
 def test_a_new_boundary_that_would_leave_a_child_outside_is_refused(city):
     with pytest.raises(BoundaryError, match="would leave 南二网格 .* outside"):
-        services.region_update(region=city.c111, boundary=rect(0, 0, 3, 4))
+        services.region_update(acting_user=SYSTEM, region=city.c111, boundary=rect(0, 0, 3, 4))
     assert Region.objects.get(pk=city.c111.pk).boundary == rect(0, 0, 4, 4)
 
 
@@ -125,11 +128,11 @@ def test_an_invalid_new_boundary_is_refused_with_the_reason(city):
     bow_tie = {"type": "Polygon", "coordinates": [[[116.0, 23.0], [116.01, 23.01], [116.01, 23.0], [116.0, 23.01],
                                                     [116.0, 23.0]]]}
     with pytest.raises(BoundaryError, match="Self-intersection"):
-        services.region_update(region=city.g1111, boundary=bow_tie)
+        services.region_update(acting_user=SYSTEM, region=city.g1111, boundary=bow_tie)
 
 
 def test_every_change_leaves_a_history_row(city):
-    services.region_update(region=city.g1111, name="改名")
+    services.region_update(acting_user=SYSTEM, region=city.g1111, name="改名")
     assert [h.name for h in city.g1111.history.order_by("history_date")] == ["南一网格", "改名"]
 
 
@@ -174,7 +177,7 @@ def test_admin_adds_a_valid_region_through_the_service(admin_client, city):
     response = admin_add(admin_client, code="440201001002", parent_code="440201001",
                          boundary=rect(4, 0, 8, 8))
     assert response.status_code == 200  # and G2111 fills its community
-    services.region_update(region=city.g2111, boundary=rect(5, 0, 8, 8))
+    services.region_update(acting_user=SYSTEM, region=city.g2111, boundary=rect(5, 0, 8, 8))
     response = admin_add(admin_client, code="440201001002", parent_code="440201001", boundary=rect(4, 0, 5, 8))
     assert response.status_code == 302
     added = Region.objects.get(code="440201001002")

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from governance.access import SYSTEM
 from governance.errors import InvalidInput, PermissionDeniedError
 from governance.models import Role
 from grids.locate import OutsideCity
@@ -263,7 +264,7 @@ def test_a_retry_answers_with_the_first_incident_even_if_the_grid_is_no_longer_t
     first = services.incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat, lng=lng,
                                    idempotency_key="k-lost-grid")
     for assignment in RoleAssignment.objects.active().filter(user=people.worker_g1111):
-        role_revoke(assignment=assignment)
+        role_revoke(acting_user=SYSTEM, assignment=assignment)
     forget_scope(people.worker_g1111)  # as the next request's fresh user object would
     retry = services.incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat, lng=lng,
                                    idempotency_key="k-lost-grid")
