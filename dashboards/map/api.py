@@ -218,6 +218,7 @@ def alert_payload(alert, where: dict) -> dict:
         "region": alert.region.name,
         "raised_at": alert.raised_at,
         "acknowledged": alert.acknowledged_at is not None,
+        "can_acknowledge": bool(alert.can_acknowledge),
         "lat": position[0] if position else None,
         "lng": position[1] if position else None,
         "acknowledge_url": reverse("api-map-alert-acknowledge", args=[alert.pk]),
@@ -238,10 +239,11 @@ class MapAlertsView(APIView):
 
 
 class MapAlertAcknowledgeView(APIView):
-    """Acknowledge an alert from the map's panel (the alert engine's service; hidden alerts answer 404)."""
+    """Acknowledge an alert from the map's panel (the alert engine's service): only its addressee may
+    (403 for those who only see it); hidden alerts answer 404."""
 
     @extend_schema(operation_id="map_alert_acknowledge", request=None,
-                   responses={200: OpenApiResponse(OpenApiTypes.OBJECT), 404: ERROR})
+                   responses={200: OpenApiResponse(OpenApiTypes.OBJECT), 403: ERROR, 404: ERROR})
     def post(self, request: Request, pk: int) -> Response:
         alert = alert_services.alert_acknowledge(alert=pk, actor=request.user)
         return Response({"id": alert.pk, "acknowledged": True, "acknowledged_at": alert.acknowledged_at})

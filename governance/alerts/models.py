@@ -8,7 +8,10 @@ from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from governance.scoping import RestrictedQuerySet
+from governance.scoping import Action, RestrictedQuerySet, Scope
+
+# Acting on an alert is acting on its subject for the command centre it is addressed to.
+ACT_ON_ALERT = Action.TRIAGE
 
 
 class AlertKind(models.TextChoices):
@@ -79,8 +82,6 @@ class Alert(models.Model):
 
     objects = AlertQuerySet.as_manager()
 
-    scope_region_path = "region__path"
-
     class Meta:
         app_label = "governance"
         verbose_name = _("alert")
@@ -98,6 +99,25 @@ class Alert(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.subject_label or self.subject_id}"
 
+    @classmethod
+    def scope_q(cls, scope: Scope, action: str) -> Q | None:
+        """Who sees an alert, and who may act on it (acknowledge it).
+
+        * Seeing (``view``, and ``administer`` in the admin) follows the subject's territory: everyone who sees the
+          incident's grid sees its alerts, supervisors included.
+        * Acting follows the addressee: an alert is addressed to a command centre
+          (``owner_region``), and acting on it is that centre's work on its subject, so it
+          needs ``triage`` over the centre's region (its staff, those above, administrators).
+          A supervisor or a grid worker reads the alert and may not acknowledge it.
+        """
+        lookup = "owner_region__path__startswith" if action == ACT_ON_ALERT else "region__path__startswith"
+        q = Q()
+        matched = False
+        for path in scope.paths(action):
+            q |= Q(**{lookup: path})
+            matched = True
+        return q if matched else None
+
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
@@ -111,3 +131,21 @@ class Alert(models.Model):
         except NoReverseMatch:
             pass
         return ""
+
+
+class AlertRead(models.Model):
+    """That one person has read an alert: "read" is per person, "acknowledged" per addressee.
+
+    Anyone who sees an alert may mark it read for themselves (it clears their own badge,
+    a supervisor's too); only the addressee acknowledges it, for everyone there.
+    """
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField()
+
+    class Meta:
+        app_label = "governance"
+        verbose_name = _("alert read")
+        constraints = [models.UniqueConstraint(fields=["alert", "user"], name="one_read_per_alert_user")]
+        indexes = [models.Index(fields=["user", "alert"], name="alert_read_user")]

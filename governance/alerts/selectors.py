@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 
-from governance.alerts.models import Alert
+from governance.alerts.models import ACT_ON_ALERT, Alert, AlertRead
 from governance.scoping import Action
 
 # The nav badge stops counting here ("99+"): counting is cheap only when bounded.
@@ -12,8 +12,12 @@ UNREAD_COUNT_CAP = 99
 
 
 def alert_feed(user, *, open_only: bool = False) -> QuerySet[Alert]:
-    """The user's alerts: open ones first, newest first."""
-    qs = Alert.objects.restrict(user, Action.VIEW).select_related("region", "owner_region", "acknowledged_by")
+    """The user's alerts, open ones first, newest first, each annotated with ``can_acknowledge``
+    (the user may act on it) and ``read_by_me`` (the user has read it)."""
+    qs = (Alert.objects.restrict(user, Action.VIEW)
+          .select_related("region", "owner_region", "acknowledged_by")
+          .annotate(can_acknowledge=Exists(Alert.objects.restrict(user, ACT_ON_ALERT).filter(pk=OuterRef("pk"))),
+                    read_by_me=Exists(AlertRead.objects.filter(alert=OuterRef("pk"), user=user))))
     if open_only:
         qs = qs.open()
     return qs.order_by(F("resolved_at").desc(nulls_first=True), "-raised_at", "-pk")
@@ -24,7 +28,12 @@ def alert_get(user, pk: int) -> Alert | None:
     return alert_feed(user).filter(pk=pk).first()
 
 
+def unread_alerts(user) -> QuerySet[Alert]:
+    """Open alerts of the user's territory that nobody at the addressee acknowledged and the user has not read."""
+    read = AlertRead.objects.filter(alert=OuterRef("pk"), user=user)
+    return Alert.objects.restrict(user, Action.VIEW).unread().exclude(Exists(read))
+
+
 def unread_count(user) -> int:
-    """Open, unacknowledged alerts in the user's scope, capped at ``UNREAD_COUNT_CAP + 1``."""
-    qs = Alert.objects.restrict(user, Action.VIEW).unread()
-    return qs.values("pk")[: UNREAD_COUNT_CAP + 1].count()
+    """How many alerts are unread for this user, capped at ``UNREAD_COUNT_CAP + 1``."""
+    return unread_alerts(user).values("pk")[: UNREAD_COUNT_CAP + 1].count()

@@ -350,7 +350,7 @@
       title.addEventListener("click", function () { showIncidentAt(a); });
       var meta = el("span", { className: "alert-meta", text: a.kind_label + " · " + a.region + " · " + localTime(a.raised_at) });
       var item = el("li", { className: a.severity + (a.acknowledged ? " acked" : ""), "data-alert": String(a.id) }, [title, meta]);
-      if (!big && !a.acknowledged) {
+      if (!big && !a.acknowledged && a.can_acknowledge) {
         var ack = el("button", { type: "button", className: "link ack", text: T.acknowledge });
         ack.addEventListener("click", function () {
           ack.disabled = true;

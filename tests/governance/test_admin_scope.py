@@ -12,8 +12,10 @@ from django.contrib.auth import get_user_model
 
 from governance.models import Role, RoleAssignment, Unit
 from grids.models import Region
+from tests.dashboards.conftest import world  # noqa: F401  (the incident world fixture)
 from tests.dashboards.helpers import client_for
 from tests.factories import make_user, rect
+from tests.incidents.conftest import categories, fire_exit, noise, road  # noqa: F401
 
 User = get_user_model()
 
@@ -140,7 +142,7 @@ def test_district_admin_opens_an_account_then_gives_it_a_role(admin, city):
     assert not created.is_staff and not created.is_superuser
 
 
-def test_alert_and_incident_admin_lists_are_scoped(admin, world):
+def test_alert_and_incident_admin_lists_are_scoped(admin, world):  # noqa: F811
     alerts = admin.get("/admin/governance/alert/").context["cl"].result_list
     assert [a.pk for a in alerts] == [world.alert_d1.pk]
     incidents = {i.pk for i in admin.get("/admin/incidents/incident/").context["cl"].result_list}
@@ -165,7 +167,3 @@ def test_a_superuser_still_sees_everything(city, people):
     codes = {r.code for r in client.get("/admin/grids/region/").context["cl"].result_list}
     assert {city.d1.code, city.d2.code, city.city.code} <= codes
     assert client.get(f"/admin/grids/region/{city.d2.pk}/history/").status_code == 200
-
-
-from tests.dashboards.conftest import world  # noqa: E402,F401  (the incident world fixture)
-from tests.incidents.conftest import categories, fire_exit, noise, road  # noqa: E402,F401
