@@ -141,11 +141,13 @@ def _file(*, reporter, category: Category, title: str, lat: float, lng: float, d
     grid, responsible = locate_home(lat, lng)  # OutsideCity says so clearly
     # The scope that Region.objects.restrict(reporter, "report") filters by (Region's scope is
     # its path), asked without the extra query: filing is the hottest write there is.
-    if not get_scope(reporter).covers_path(Action.REPORT, grid.path):
-        raise PermissionDeniedError(
-            _("You may only file incidents in your own grids; this point lies in %(grid)s.") % {"grid": grid.name},
-            code="not_your_grid",
-        )
+    scope = get_scope(reporter)
+    if not scope.covers_path(Action.REPORT, grid.path):
+        # Never name a place the reporter may not see (``locate`` answers 404 for it too).
+        message = (_("You may only file incidents in your own grids; this point lies in %(grid)s.") % {"grid": grid.name}
+                   if scope.covers_path(Action.VIEW, grid.path)
+                   else _("You may only file incidents in your own grids; this point lies outside them."))
+        raise PermissionDeniedError(message, code="not_your_grid")
     cleaned = [clean_image(photo) for photo in photos]  # every photo checked before anything is written
 
     now = now or timezone.now()

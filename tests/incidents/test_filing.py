@@ -69,8 +69,20 @@ def test_grid_worker_cannot_file_outside_their_grid_and_nothing_is_stored(people
     with pytest.raises(PermissionDeniedError) as caught:
         services.incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat, lng=lng)
     assert caught.value.code == "not_your_grid" and caught.value.status_code == 403
-    assert "南二网格" in str(caught.value), "the message names the grid the point lies in"
+    assert "南二网格" not in str(caught.value), "never name a grid the reporter may not see"
+    assert "outside" in str(caught.value)
     assert not Incident.objects.exists() and not Event.objects.exists() and not DailyCounter.objects.exists()
+
+
+def test_not_your_grid_names_the_grid_only_to_those_who_see_it(people, road):
+    lat, lng = point(3, 2)  # grid G1112: the D1 supervisor sees it but files nowhere
+    with pytest.raises(PermissionDeniedError) as caught:
+        services.incident_file(reporter=people.d1_supervisor, category=road, title="路面塌陷", lat=lat, lng=lng)
+    assert caught.value.code == "not_your_grid" and "南二网格" in str(caught.value)
+    lat, lng = point(6, 2)  # grid G2111, in the east district the worker does not see
+    with pytest.raises(PermissionDeniedError) as caught:
+        services.incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat, lng=lng)
+    assert "东一网格" not in str(caught.value)
 
 
 def test_point_outside_the_city_is_refused_and_nothing_is_stored(people, road):
