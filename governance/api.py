@@ -1,28 +1,91 @@
-"""The API's one error shape, and the handler that makes every error take it.
+"""The API's one error shape, and everything that makes every error under ``/api/`` take it.
 
     {"error": {"code": "conflict", "message": "...", "fields": {"lat": ["..."]}}}
+
+* ``exception_handler``: DRF's errors, the domain's (``governance.errors``) and Django's
+  own refusals of a request body (too large, too many fields or files);
+* ``api_error_response``: the same shape for what happens outside a view (no URL matched,
+  a server error, a CSRF failure), used by the project's error handlers for ``/api/`` paths;
+* ``governance.parsers.SafeJSONParser``: JSON bodies bounded in size and depth.
 """
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.db.models.manager import BaseManager
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, serializers, status
 from rest_framework.fields import SkipField
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.relations import PKOnlyObject
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from governance.errors import DomainError
 
+try:  # Django 5.2: TooManyFilesSent lives beside TooManyFieldsSent
+    from django.core.exceptions import TooManyFilesSent
+except ImportError:  # pragma: no cover
+    TooManyFilesSent = TooManyFieldsSent
+
+API_PREFIX = "/api/"
+
 
 def error_body(code: str, message, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": str(message), "fields": fields or {}}}
 
 
+def flatten_field_errors(data, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as ``{"field": ["..."]}`` with dotted keys for list items and nested fields.
+
+    ``{"photos": {"0": ["Not an image."]}}`` becomes ``{"photos.0": ["Not an image."]}``, so
+    ``fields`` is always a map of field names to lists of messages, as documented.
+    """
+    if isinstance(data, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in data.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            for sub_key, messages in flatten_field_errors(value, name).items():
+                flat.setdefault(sub_key, []).extend(messages)
+        return flat
+    if isinstance(data, list | tuple):
+        if all(not isinstance(item, dict | list | tuple) for item in data):
+            return {prefix or "non_field_errors": [str(item) for item in data]}
+        flat = {}
+        for index, item in enumerate(data):
+            if item in ({}, [], None, ""):
+                continue  # DRF puts an empty entry for each list item that was fine
+            for sub_key, messages in flatten_field_errors(item, f"{prefix}.{index}" if prefix else str(index)).items():
+                flat.setdefault(sub_key, []).extend(messages)
+        return flat
+    return {prefix or "non_field_errors": [str(data)]}
+
+
+def _request_refusal(exc) -> tuple[int, str, str] | None:
+    """Django's refusals of a request body (raised while it is parsed): status, code and message."""
+    if isinstance(exc, RequestDataTooBig):
+        return (status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "request_too_large",
+                _("The request is larger than the %(mb)s MB the server accepts.")
+                % {"mb": f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024):g}"})
+    if isinstance(exc, TooManyFilesSent):
+        return (status.HTTP_400_BAD_REQUEST, "too_many_files",
+                _("The request carries more files than the server accepts."))
+    if isinstance(exc, TooManyFieldsSent):
+        return (status.HTTP_400_BAD_REQUEST, "too_many_fields",
+                _("The request carries more fields than the server accepts."))
+    if isinstance(exc, SuspiciousOperation):
+        return status.HTTP_400_BAD_REQUEST, "bad_request", _("The request could not be read.")
+    return None
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.field_errors), status=exc.status_code)
+    refusal = _request_refusal(exc)
+    if refusal is not None:
+        code_status, code, message = refusal
+        return Response(error_body(code, message), status=code_status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -32,14 +95,39 @@ def exception_handler(exc, context):
         return None
     data = response.data
     if isinstance(exc, exceptions.ValidationError):
-        fields = data if isinstance(data, dict) else {"non_field_errors": data}
-        response.data = error_body("invalid", _("Some fields are not valid."), fields)
+        response.data = error_body("invalid", _("Some fields are not valid."), flatten_field_errors(data))
     else:
         detail = data.get("detail", data) if isinstance(data, dict) else data
         code = getattr(detail, "code", None) or (exc.default_code if hasattr(exc, "default_code") else "error")
         response.data = error_body(code, detail)
     if response.status_code == status.HTTP_401_UNAUTHORIZED:
         response.data["error"]["code"] = "not_authenticated"
+    return response
+
+
+# --- Outside the views: the project's error handlers answer /api/ paths in the same shape ----------------
+
+_PAGE_ERRORS = {
+    400: ("bad_request", "The request could not be read."),
+    403: ("forbidden", "You may not do this."),
+    404: ("not_found", "Not found."),
+    500: ("server_error", "The server could not answer just now. Try again in a moment."),
+}
+
+
+def is_api_request(request) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def api_error_response(request, status_code: int, exception=None) -> JsonResponse:
+    refusal = _request_refusal(exception) if exception is not None else None
+    if refusal is not None:
+        status_code, code, message = refusal
+    else:
+        code, message = _PAGE_ERRORS[status_code]
+        message = _(message)
+    response = JsonResponse(error_body(code, message), status=status_code, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -125,3 +213,46 @@ def _remake(field: serializers.Field) -> serializers.Field:
     if "child" in kwargs:
         kwargs = {**kwargs, "child": _remake(kwargs["child"])}
     return field.__class__(*field._args, **kwargs)
+
+
+# --- The error shape, for the OpenAPI schema ------------------------------------------------------------
+
+class ErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text=gettext_lazy("A stable machine code, e.g. conflict, outside_city, not_your_grid."))
+    message = serializers.CharField(help_text=gettext_lazy("A sentence for the person who acted, in their language."))
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=gettext_lazy("Messages per input field (a list item or nested field as name.0 or name.sub); "
+                               "empty when the error is not a field's."))
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error shape of the API (governance.api)."""
+
+    error = ErrorBodySerializer()
+
+
+
+# --- Pagination that refuses what it cannot read ------------------------------------------------------
+
+class StrictPageNumberPagination(PageNumberPagination):
+    """DRF's page numbers, but ``?page=abc`` or ``?page_size=-3`` is a 400 naming the parameter,
+    like every other query parameter; a page past the end stays a 404."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        errors = {}
+        for name in (self.page_query_param, self.page_size_query_param):
+            raw = request.query_params.get(name) if name else None
+            if raw is None:
+                continue
+            if raw == "last" and name == self.page_query_param:
+                continue
+            if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+                errors[name] = [_("Give a whole number from 1.")]
+        if errors:
+            raise exceptions.ValidationError(errors)
+        return super().paginate_queryset(queryset, request, view)

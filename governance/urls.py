@@ -5,21 +5,53 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import serializers
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
 
 import governance.admin_site  # noqa: F401  (registers every admin, see the module)
 from governance import views
+from governance.api import ErrorSerializer
+from governance.errors import DomainError
+from governance.parsers import SafeJSONParser
+
+ERROR = ErrorSerializer
 
 admin.site.site_header = admin.site.site_title = gettext_lazy("City governance portal")
 
 
 @extend_schema_view(post=extend_schema(
     operation_id="auth_token_obtain", summary="A token for API clients", auth=[],
-    description="POST username and password; send the token as `Authorization: Token <token>`.",
-    responses=inline_serializer("AuthTokenAnswer", {"token": serializers.CharField()}),
+    description=("POST username and password; send the token as `Authorization: Token <token>`. Failed attempts "
+                 "count towards the same lockout as the login page: a locked account answers 429 `locked_out`, "
+                 "even with the right password."),
+    responses={200: inline_serializer("AuthTokenAnswer", {"token": serializers.CharField()}),
+               400: ERROR, 415: ERROR, 429: ERROR},
 ))
 class ObtainTokenView(ObtainAuthToken):
-    """DRF's token view, with its answer documented."""
+    """DRF's token view, which says when an account is locked out (as the login page does)."""
+
+    parser_classes = [SafeJSONParser, FormParser, MultiPartParser]
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        valid = serializer.is_valid()
+        # django-axes flags the request it was given when the account is locked (it refuses even the right password)
+        if getattr(request, "axes_locked_out", False) or getattr(request._request, "axes_locked_out", False):
+            raise LockedOut()
+        if not valid:
+            raise ValidationError(serializer.errors)
+        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
+
+
+class LockedOut(DomainError):
+    status_code = 429
+    code = "locked_out"
+    default_message = gettext_lazy("Too many failed logins. Try again later, or ask an administrator to unlock the "
+                                   "account.")
 
 
 api_v1 = [
@@ -45,3 +77,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "governance.views.bad_request"
+handler403 = "governance.views.permission_denied"
+handler404 = "governance.views.page_not_found"
+handler500 = "governance.views.server_error"

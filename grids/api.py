@@ -7,6 +7,7 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance.filters import IdFilter
 from grids.locate import locate
 from grids.models import Level, Region
 
@@ -35,7 +36,7 @@ class RegionDetailSerializer(RegionSerializer):
 
 class RegionFilter(filters.FilterSet):
     level = filters.ChoiceFilter(choices=Level.choices)
-    parent = filters.NumberFilter(method="filter_parent", label="parent region id")
+    parent = IdFilter(method="filter_parent", label="parent region id")
     q = filters.CharFilter(method="filter_q", label="name or code contains")
 
     class Meta:

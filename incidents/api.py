@@ -18,13 +18,13 @@ from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from governance.access import access_object
+from governance.api import StrictPageNumberPagination
 from incidents import selectors, services
 from incidents.filters import IncidentFilter
 from incidents.models import Category, Incident, Source
@@ -81,9 +81,8 @@ class IncidentFilterBackend(DjangoFilterBackend):
         return {**super().get_filterset_kwargs(request, queryset, view), "user": request.user}
 
 
-class IncidentPagination(PageNumberPagination):
-    page_size_query_param = "page_size"
-    max_page_size = 200
+class IncidentPagination(StrictPageNumberPagination):
+    """Up to 200 a page (``page_size``); garbage in ``page`` or ``page_size`` is a 400."""
 
 
 # --- Incidents ----------------------------------------------------------------

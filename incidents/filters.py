@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from governance.filters import IdFilter, StrictBooleanFilter
 from governance.scoping import Action
 from governance.widgets import QuickSelect
 from grids.models import Level, Region
@@ -17,21 +18,20 @@ from incidents.models import HANDLING_STATUSES, OPEN_STATUSES, Category, Inciden
 
 class IncidentFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=Status.choices, label=_("status"))
-    open = filters.BooleanFilter(method="filter_open", label=_("open only"))
+    open = StrictBooleanFilter(method="filter_open", label=_("open only"))
     category = filters.ModelChoiceFilter(queryset=Category.objects.all(), method="filter_category",
                                          label=_("category"), widget=QuickSelect)
     severity = filters.MultipleChoiceFilter(choices=Severity.choices, label=_("severity"))
     source = filters.ChoiceFilter(choices=Source.choices, label=_("source"), widget=QuickSelect)
     level = filters.ChoiceFilter(field_name="responsible_level", choices=[(lv.value, lv.label) for lv in Level
                                  if lv != Level.GRID], label=_("responsible level"), widget=QuickSelect)
-    overdue = filters.BooleanFilter(method="filter_overdue", label=_("overdue only"))
+    overdue = StrictBooleanFilter(method="filter_overdue", label=_("overdue only"))
     reported_after = filters.DateFilter(field_name="reported_at", lookup_expr="date__gte", label=_("reported from"))
     reported_before = filters.DateFilter(field_name="reported_at", lookup_expr="date__lte", label=_("reported until"))
     region = filters.ModelChoiceFilter(queryset=Region.objects.none(), method="filter_region", label=_("region"),
                                        widget=QuickSelect)
-    # bounded: an id beyond a 64-bit integer made the database raise (500) instead of a 400
-    unit = filters.NumberFilter(field_name="lead_unit_id", label=_("lead unit"), min_value=1, max_value=2**63 - 1,
-                                decimal_places=0)
+    # a whole id, bounded: an id beyond a 64-bit integer made the database raise (500) instead of a 400
+    unit = IdFilter(field_name="lead_unit_id", label=_("lead unit"))
     q = filters.CharFilter(method="filter_q", label=_("number, title or address"))
 
     class Meta:

@@ -20,7 +20,8 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from governance.access import may
-from governance.api import OutputSerializer
+from governance.api import ErrorSerializer, OutputSerializer  # noqa: F401  (ErrorSerializer: re-exported)
+from governance.filters import MAX_ID
 from governance.masking import mask_name, mask_phone
 from governance.models import Unit
 from governance.names import display_name
@@ -157,7 +158,7 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
     """An id picked among what the requesting user may see; anything else is "does not exist"."""
 
     def __init__(self, *, model, action: str = Action.VIEW, extra_filter: dict | None = None, **kwargs):
-        kwargs.setdefault("pk_field", serializers.IntegerField(min_value=1, max_value=2**63 - 1))
+        kwargs.setdefault("pk_field", serializers.IntegerField(min_value=1, max_value=MAX_ID))
         self.model = model
         self.action = action
         self.extra_filter = extra_filter or {}
@@ -206,7 +207,7 @@ class DuplicatesQuery(serializers.Serializer):
     category = CategoryField()
     lat = serializers.FloatField(min_value=-90, max_value=90)
     lng = serializers.FloatField(min_value=-180, max_value=180)
-    exclude = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
+    exclude = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID,
                                        help_text=_("An incident id to leave out (itself)."))
 
 
@@ -467,17 +468,3 @@ def detail_context(request, incident: Incident, available: list[Transition]) -> 
     reveal = (incident.reporter_id == user.pk or bool(acts & {Action.TRIAGE, Action.HANDLE})
               or may(incident, user, Action.TRIAGE) or may(incident, user, Action.HANDLE))
     return {"request": request, "available_actions": available, "reveal_personal_data": reveal}
-
-
-class ErrorBodySerializer(serializers.Serializer):
-    code = serializers.CharField(help_text=_("A stable machine code, e.g. conflict, outside_city, not_your_grid."))
-    message = serializers.CharField(help_text=_("A sentence for the person who acted, in their language."))
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
-                                   help_text=_("Messages per input field; empty when the error is not a field's."))
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The one error shape of the API (governance.api)."""
-
-    error = ErrorBodySerializer()
-

@@ -8,6 +8,7 @@ tasks call these; none of them saves an incident itself.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ from governance.errors import (
 )
 from governance.models import Unit
 from governance.scoping import Action, get_scope
+from governance.text import clean_text
 from grids.locate import locate_home
 from grids.models import Level, Region
 from incidents import deadlines
@@ -113,22 +115,62 @@ def incident_file(
     retry that no longer passes the checks (a grid handed to someone else since), then
     answers with the incident the first submission filed.
     """
+    title, description, address = (clean_text(title), clean_text(description, multiline=True),
+                                   clean_text(address))
+    reporter_name, reporter_phone = clean_text(reporter_name), clean_text(reporter_phone)
+    fingerprint = filing_fingerprint(category=category, title=title, description=description, address=address,
+                                     lat=lat, lng=lng, severity=severity, source=source, reporter_name=reporter_name,
+                                     reporter_phone=reporter_phone, photos=photos) if idempotency_key else ""
     try:
         return _file(reporter=reporter, category=category, title=title, lat=lat, lng=lng, description=description,
                      address=address, severity=severity, source=source, photos=photos,
-                     idempotency_key=idempotency_key, reporter_name=reporter_name, reporter_phone=reporter_phone,
-                     now=now)
+                     idempotency_key=idempotency_key, idempotency_hash=fingerprint, reporter_name=reporter_name,
+                     reporter_phone=reporter_phone, now=now)
     except (DomainError, IntegrityError):
         if idempotency_key:
             existing = Incident.objects.filter(reporter=reporter, idempotency_key=idempotency_key).first()
             if existing is not None:
+                if existing.idempotency_hash and existing.idempotency_hash != fingerprint:
+                    raise IdempotencyKeyReused(existing.number) from None
                 return Filing(existing, created=False)
         raise
 
 
+class IdempotencyKeyReused(DomainError):
+    """The same idempotency key came with a different report: the new one is not silently dropped."""
+
+    status_code = 422
+    code = "idempotency_key_reused"
+
+    def __init__(self, number: str):
+        super().__init__(
+            _("This idempotency key already filed incident %(number)s with different content. Nothing was filed: "
+              "send a new report with a new key.") % {"number": number},
+            field_errors={"idempotency_key": [_("Already used for a different report.")]})
+
+
+def filing_fingerprint(*, category: Category, title: str, description: str, address: str, lat: float, lng: float,
+                       severity: str | None, source: str, reporter_name: str, reporter_phone: str,
+                       photos: Sequence) -> str:
+    """A hash of what a filing says (its text after cleaning, its place, its photos' bytes), stored with the
+    idempotency key so that a retry is told from a different report sent with the same key."""
+    digest = hashlib.sha256()
+    for part in (category.pk, title, description, address, repr(float(lat)), repr(float(lng)), severity or "",
+                 source or "", reporter_name, reporter_phone):
+        digest.update(str(part).encode("utf-8", "surrogatepass") + b"\x1f")
+    for photo in photos:
+        photo_digest = hashlib.sha256()
+        for chunk in photo.chunks() if hasattr(photo, "chunks") else [photo.read()]:
+            photo_digest.update(chunk)
+        if hasattr(photo, "seek"):
+            photo.seek(0)
+        digest.update(photo_digest.digest())
+    return digest.hexdigest()
+
+
 def _file(*, reporter, category: Category, title: str, lat: float, lng: float, description: str, address: str,
-          severity: str | None, source: str, photos: Sequence, idempotency_key: str | None, reporter_name: str,
-          reporter_phone: str, now: datetime | None) -> Filing:
+          severity: str | None, source: str, photos: Sequence, idempotency_key: str | None, idempotency_hash: str,
+          reporter_name: str, reporter_phone: str, now: datetime | None) -> Filing:
     if category.pk is None or not category.is_minor or not category.is_active:
         raise InvalidInput(_("Choose an active minor category."),
                            field_errors={"category": [_("Not a minor category.")]})
@@ -144,9 +186,11 @@ def _file(*, reporter, category: Category, title: str, lat: float, lng: float, d
     scope = get_scope(reporter)
     if not scope.covers_path(Action.REPORT, grid.path):
         # Never name a place the reporter may not see (``locate`` answers 404 for it too).
-        message = (_("You may only file incidents in your own grids; this point lies in %(grid)s.") % {"grid": grid.name}
-                   if scope.covers_path(Action.VIEW, grid.path)
-                   else _("You may only file incidents in your own grids; this point lies outside them."))
+        if scope.covers_path(Action.VIEW, grid.path):
+            message = _("You may only file incidents in your own grids; this point lies in %(grid)s.") % {
+                "grid": grid.name}
+        else:
+            message = _("You may only file incidents in your own grids; this point lies outside them.")
         raise PermissionDeniedError(message, code="not_your_grid")
     cleaned = [clean_image(photo) for photo in photos]  # every photo checked before anything is written
 
@@ -171,6 +215,7 @@ def _file(*, reporter, category: Category, title: str, lat: float, lng: float, d
             reporter_name=reporter_name[:50],
             reporter_phone=reporter_phone[:20],
             idempotency_key=idempotency_key or None,
+            idempotency_hash=idempotency_hash,
             reported_at=now,
             accept_due_at=deadline,
         )
@@ -260,7 +305,7 @@ def _check(incident: Incident, transition: Transition, actor, note: str) -> None
             _("Incident %(number)s is %(status)s; it cannot be given “%(action)s” now.")
             % {"number": incident.number, "status": incident.get_status_display(), "action": transition.label}
         )
-    if transition.needs_note and not (note or "").strip():
+    if transition.needs_note and not clean_text(note, multiline=True):
         raise InvalidInput(_("Please give a reason."), field_errors={"note": [_("A reason is required.")]})
 
 
@@ -284,7 +329,8 @@ def _apply(incident: Incident, transition: Transition, actor, now: datetime, not
     incident.status = target
     incident.version += 1
     incident.save()
-    event = _record(incident, transition.name, from_status, target, actor, now, note.strip(), **data)
+    event = _record(incident, transition.name, from_status, target, actor, now, clean_text(note, multiline=True),
+                    **data)
     if photos:
         _store_photos(incident, event, list(photos), actor, now)
     return event
@@ -363,7 +409,7 @@ def incident_report_back(*, incident, actor, unit: Unit | None = None, note: str
     """A unit reports back. The incident is handled once the lead and every assisting unit have reported."""
     now = now or timezone.now()
     cleaned = [clean_image(p) for p in photos]
-    if not note.strip():
+    if not clean_text(note, multiline=True):
         raise InvalidInput(_("Describe how the incident was handled."), field_errors={"note": [_("Required.")]})
     incident, t = _begin(incident, "report_back", actor, note, expected_version)
     tasks = UnitTask.objects.select_for_update().filter(incident=incident, withdrawn_at__isnull=True,
@@ -377,7 +423,7 @@ def incident_report_back(*, incident, actor, unit: Unit | None = None, note: str
                                    % {"number": incident.number})
     task = mine[0]
     task.reported_back_at = now
-    task.report = note.strip()
+    task.report = clean_text(note, multiline=True)
     task.save(update_fields=["reported_back_at", "report"])
     remaining = UnitTask.objects.filter(incident=incident, withdrawn_at__isnull=True,
                                         reported_back_at__isnull=True).exists()
@@ -519,7 +565,8 @@ def incident_merge(*, incident, actor, into: Incident, note: str = "", expected_
     incident.duplicate_of = target
     incident.closed_at = now
     _apply(incident, t, actor, now, note, into=target.pk, into_number=target.number)
-    _record(target, "merged_in", target.status, target.status, actor, now, note, duplicate=incident.pk,
+    _record(target, "merged_in", target.status, target.status, actor, now, clean_text(note, multiline=True),
+            duplicate=incident.pk,
             duplicate_number=incident.number)
     return incident
 

@@ -50,8 +50,6 @@ def _filter_parameters() -> list[OpenApiParameter]:
 
 
 FILTERS = _filter_parameters()
-COORDS = OpenApiParameter("coords", str, enum=["wgs84", "gcj02"], required=False,
-                          description="gcj02: positions answered, and the bbox given, in GCJ-02 (for such tiles).")
 
 
 class BBoxField(serializers.CharField):
@@ -86,6 +84,10 @@ class PointsQuery(serializers.Serializer):
     bbox = BBoxField(help_text="minLng,minLat,maxLng,maxLat")
     limit = serializers.IntegerField(min_value=1, default=selectors.DEFAULT_POINTS,
                                      help_text=f"at most {selectors.MAX_POINTS}, whatever is asked")
+    coords = serializers.ChoiceField(choices=["wgs84", "gcj02"], default="wgs84")
+
+
+class AlertsQuery(serializers.Serializer):
     coords = serializers.ChoiceField(choices=["wgs84", "gcj02"], default="wgs84")
 
 
@@ -228,11 +230,13 @@ def alert_payload(alert, where: dict) -> dict:
 class MapAlertsView(APIView):
     """Open alerts of the user's territory, newest first (the map's alert panel polls it)."""
 
-    @extend_schema(operation_id="map_alerts", parameters=[COORDS], responses={200: OpenApiResponse(
-        OpenApiTypes.OBJECT, description="{unread, alerts: [{id, kind, severity, title, subject_id, lat, lng, …}]}")})
+    @extend_schema(operation_id="map_alerts", parameters=[AlertsQuery], responses={200: OpenApiResponse(
+        OpenApiTypes.OBJECT, description="{unread, alerts: [{id, kind, severity, title, subject_id, lat, lng, …}]}"),
+        400: ERROR})
     def get(self, request: Request) -> Response:
+        query = parse(AlertsQuery, request)
         alerts, where = selectors.map_alerts(request.user)
-        if request.query_params.get("coords") == "gcj02":
+        if _gcj(query):
             where = {pk: gcj02.wgs_to_gcj(*pos) for pk, pos in where.items()}
         return Response({"unread": unread_count(request.user),
                          "alerts": [alert_payload(a, where) for a in alerts]})

@@ -12,10 +12,8 @@ from django.contrib.auth import get_user_model
 
 from governance.models import Role, RoleAssignment, Unit
 from grids.models import Region
-from tests.dashboards.conftest import world  # noqa: F401  (the incident world fixture)
 from tests.dashboards.helpers import client_for
 from tests.factories import make_user, rect
-from tests.incidents.conftest import categories, fire_exit, noise, road  # noqa: F401
 
 User = get_user_model()
 
@@ -142,7 +140,7 @@ def test_district_admin_opens_an_account_then_gives_it_a_role(admin, city):
     assert not created.is_staff and not created.is_superuser
 
 
-def test_alert_and_incident_admin_lists_are_scoped(admin, world):  # noqa: F811
+def test_alert_and_incident_admin_lists_are_scoped(admin, world):
     alerts = admin.get("/admin/governance/alert/").context["cl"].result_list
     assert [a.pk for a in alerts] == [world.alert_d1.pk]
     incidents = {i.pk for i in admin.get("/admin/incidents/incident/").context["cl"].result_list}

@@ -235,7 +235,9 @@ def test_a_major_category_is_refused(people, road):
 def test_json_with_photo_strings_is_refused(people, road):
     response = post(as_user(people.worker_g1111), LIST, filing(road, photos=["http://example.com/a.jpg"]))
     assert response.status_code == 400
-    assert "photos" in response.json()["error"]["fields"]
+    # a list item's error is named by its place, so ``fields`` stays a map of names to lists of messages
+    assert list(response.json()["error"]["fields"]) == ["photos.0"]
+    assert isinstance(response.json()["error"]["fields"]["photos.0"][0], str)
     assert not Incident.objects.exists()
 
 
@@ -460,7 +462,9 @@ def test_token_endpoint_counts_towards_the_login_lockout(people, settings):
     for _ in range(3):
         Client().post("/api/v1/auth/token/", {"username": "worker_g1111", "password": "guess"})
     response = Client().post("/api/v1/auth/token/", {"username": "worker_g1111", "password": "pw-worker_g1111"})
-    assert response.status_code == 400  # locked out: the right password gets no token either
+    # locked out: the right password gets no token either, and the answer says so (as the login page does)
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "locked_out"
     assert not Token.objects.exists()
 
 
