@@ -331,6 +331,9 @@ CITY_NAME = env.str("CITY_NAME", default="示范市")
 # Incident photos: size limit per photo and a pixel limit against decompression bombs.
 INCIDENT_PHOTO_MAX_BYTES = env.int("INCIDENT_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 INCIDENT_PHOTO_MAX_PIXELS = env.int("INCIDENT_PHOTO_MAX_PIXELS", default=40_000_000)
+# The pixels one request may make the server decode, all its photos together (a JPEG counts at the reduced
+# scale it is decoded at): bounds the CPU and memory of one request (incidents/attachments.py).
+INCIDENT_PHOTOS_MAX_DECODED_PIXELS = env.int("INCIDENT_PHOTOS_MAX_DECODED_PIXELS", default=100_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Alert engine: how long an incident stays red before it climbs one level.

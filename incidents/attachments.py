@@ -1,9 +1,18 @@
-"""Photos: checked with Pillow, stripped of EXIF (and so of GPS), re-encoded before storage."""
+"""Photos: checked with Pillow, stripped of EXIF (and so of GPS), downscaled and re-encoded before storage.
+
+The decoding work of one request is bounded before any photo is decoded: each photo's
+size is read from its header, and the pixels the request would decode in all
+(``INCIDENT_PHOTOS_MAX_DECODED_PIXELS``) must fit, counting a JPEG at the reduced scale
+Pillow's ``draft`` mode decodes it at. A stored photo is at most ``PHOTO_MAX_EDGE``
+pixels on its long side: more than a command centre needs, and a decompression bomb
+never reaches a full decode.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -13,6 +22,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from governance.errors import InvalidInput
 
 ALLOWED_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
+# The long side of a stored photo, in pixels.
+PHOTO_MAX_EDGE = 2560
 
 
 @dataclass(frozen=True)
@@ -26,44 +37,100 @@ class CleanImage:
     original_name: str
 
 
-def clean_image(uploaded, *, max_bytes: int | None = None) -> CleanImage:
-    """A real image under the size limit, re-encoded with no metadata, or InvalidInput saying why."""
-    max_bytes = max_bytes or settings.INCIDENT_PHOTO_MAX_BYTES
+@dataclass(frozen=True)
+class _Probe:
+    uploaded: object
+    name: str
+    raw: bytes
+    format: str
+    size: tuple[int, int]
+
+    @property
+    def decoded_pixels(self) -> int:
+        """The pixels decoding this photo costs: a JPEG is decoded at the smallest scale (1/8 … 1/1) that still
+        covers ``PHOTO_MAX_EDGE``, as ``Image.draft`` does; other formats whole."""
+        width, height = self.size
+        if self.format == "JPEG":
+            scale = 1
+            while scale < 8 and max(width, height) // (scale * 2) >= PHOTO_MAX_EDGE:
+                scale *= 2
+            return (width // scale) * (height // scale)
+        return width * height
+
+
+def _too_large(name: str, max_bytes: int) -> InvalidInput:
+    return InvalidInput(_("The photo %(name)s is larger than %(mb)d MB.")
+                        % {"name": name, "mb": max_bytes // (1024 * 1024)}, code="photo_too_large")
+
+
+def _not_an_image(name: str) -> InvalidInput:
+    return InvalidInput(_("The file %(name)s is not an image that can be read.") % {"name": name},
+                        code="photo_not_image")
+
+
+def _probe(uploaded, max_bytes: int) -> _Probe:
+    """Read the file and its header only: format and size, nothing decoded."""
     name = getattr(uploaded, "name", "") or ""
     size = getattr(uploaded, "size", None)
     if size is not None and size > max_bytes:
-        raise InvalidInput(_("The photo %(name)s is larger than %(mb)d MB.")
-                           % {"name": name, "mb": max_bytes // (1024 * 1024)}, code="photo_too_large")
+        raise _too_large(name, max_bytes)
     raw = uploaded.read()
+    if hasattr(uploaded, "seek"):
+        uploaded.seek(0)
     if len(raw) > max_bytes:
-        raise InvalidInput(_("The photo %(name)s is larger than %(mb)d MB.")
-                           % {"name": name, "mb": max_bytes // (1024 * 1024)}, code="photo_too_large")
+        raise _too_large(name, max_bytes)
     try:
-        with Image.open(io.BytesIO(raw)) as probe:
-            probe.verify()  # catches truncated and corrupt files
-        image = Image.open(io.BytesIO(raw))
-        fmt = image.format
-        if fmt not in ALLOWED_FORMATS:
-            raise InvalidInput(_("The file %(name)s is a %(fmt)s image; use JPEG, PNG or WebP.")
-                               % {"name": name, "fmt": fmt}, code="photo_format")
-        if image.width * image.height > settings.INCIDENT_PHOTO_MAX_PIXELS:
-            raise InvalidInput(_("The photo %(name)s has too many pixels.") % {"name": name},
-                               code="photo_too_large")
+        with Image.open(io.BytesIO(raw)) as header:
+            fmt, dimensions = header.format, header.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise _not_an_image(name) from exc
+    if fmt not in ALLOWED_FORMATS:
+        raise InvalidInput(_("The file %(name)s is a %(fmt)s image; use JPEG, PNG or WebP.")
+                           % {"name": name, "fmt": fmt}, code="photo_format")
+    if dimensions[0] * dimensions[1] > settings.INCIDENT_PHOTO_MAX_PIXELS:
+        raise InvalidInput(_("The photo %(name)s has too many pixels.") % {"name": name}, code="photo_too_large")
+    return _Probe(uploaded, name, raw, fmt, dimensions)
+
+
+def clean_images(photos: Sequence, *, max_bytes: int | None = None) -> list[CleanImage]:
+    """Every photo of one request checked, within the request's decoding budget, then cleaned; or InvalidInput."""
+    max_bytes = max_bytes or settings.INCIDENT_PHOTO_MAX_BYTES
+    probes = [_probe(photo, max_bytes) for photo in photos]
+    budget = settings.INCIDENT_PHOTOS_MAX_DECODED_PIXELS
+    if sum(p.decoded_pixels for p in probes) > budget:
+        raise InvalidInput(
+            _("These photos are too large to process together (at most %(mp)d megapixels in one request). "
+              "Send smaller photos or fewer at a time.") % {"mp": budget // 1_000_000},
+            code="photos_too_large", field_errors={"photos": [_("Too many pixels in one request.")]})
+    return [_clean(probe) for probe in probes]
+
+
+def clean_image(uploaded, *, max_bytes: int | None = None) -> CleanImage:
+    """One photo: a real image under the limits, re-encoded with no metadata, or InvalidInput saying why."""
+    return clean_images([uploaded], max_bytes=max_bytes)[0]
+
+
+def _clean(probe: _Probe) -> CleanImage:
+    try:
+        with Image.open(io.BytesIO(probe.raw)) as check:
+            check.verify()  # catches truncated and corrupt files
+        image = Image.open(io.BytesIO(probe.raw))
+        if probe.format == "JPEG":
+            image.draft("RGB", (PHOTO_MAX_EDGE, PHOTO_MAX_EDGE))  # decode at a reduced scale where it can
         # Turn the picture upright before the orientation tag is dropped with the rest of EXIF.
         image = ImageOps.exif_transpose(image)
+        if max(image.size) > PHOTO_MAX_EDGE:
+            image.thumbnail((PHOTO_MAX_EDGE, PHOTO_MAX_EDGE), Image.Resampling.LANCZOS)
         out = io.BytesIO()
-        if fmt == "JPEG":
+        if probe.format == "JPEG":
             image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
-        elif fmt == "PNG":
-            image.save(out, "PNG", optimize=True)
+        elif probe.format == "PNG":
+            image.save(out, "PNG")  # optimize=True costs seconds on a large picture and saves little
         else:
             image.save(out, "WEBP", quality=85)
-    except InvalidInput:
-        raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise InvalidInput(_("The file %(name)s is not an image that can be read.") % {"name": name},
-                           code="photo_not_image") from exc
+        raise _not_an_image(probe.name) from exc
     content = out.getvalue()
-    content_type, extension = ALLOWED_FORMATS[fmt]
+    content_type, extension = ALLOWED_FORMATS[probe.format]
     return CleanImage(content, content_type, extension, image.width, image.height,
-                      hashlib.sha256(content).hexdigest(), name[:200])
+                      hashlib.sha256(content).hexdigest(), probe.name[:200])

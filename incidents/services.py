@@ -36,7 +36,7 @@ from governance.text import clean_text
 from grids.locate import locate_home
 from grids.models import Level, Region
 from incidents import deadlines
-from incidents.attachments import clean_image
+from incidents.attachments import clean_images
 from incidents.models import (
     OPEN_STATUSES,
     Attachment,
@@ -192,7 +192,7 @@ def _file(*, reporter, category: Category, title: str, lat: float, lng: float, d
         else:
             message = _("You may only file incidents in your own grids; this point lies outside them.")
         raise PermissionDeniedError(message, code="not_your_grid")
-    cleaned = [clean_image(photo) for photo in photos]  # every photo checked before anything is written
+    cleaned = clean_images(photos)  # every photo checked before anything is written
 
     now = now or timezone.now()
     number = next_number(timezone.localdate(now))  # before the transaction: see next_number
@@ -408,7 +408,7 @@ def incident_report_back(*, incident, actor, unit: Unit | None = None, note: str
                          expected_version: int | None = None, now: datetime | None = None) -> Incident:
     """A unit reports back. The incident is handled once the lead and every assisting unit have reported."""
     now = now or timezone.now()
-    cleaned = [clean_image(p) for p in photos]
+    cleaned = clean_images(photos)
     if not clean_text(note, multiline=True):
         raise InvalidInput(_("Describe how the incident was handled."), field_errors={"note": [_("Required.")]})
     incident, t = _begin(incident, "report_back", actor, note, expected_version)
@@ -475,7 +475,7 @@ def incident_close_on_spot(*, incident, actor, note: str = "", satisfaction: int
                            now: datetime | None = None) -> Incident:
     now = now or timezone.now()
     _check_satisfaction(satisfaction)
-    cleaned = [clean_image(p) for p in photos]
+    cleaned = clean_images(photos)
     incident, t = _begin(incident, "close_on_spot", actor, note, expected_version)
     if not incident.category.on_spot_closable:
         raise TransitionNotAllowed(_("Incidents of category %(category)s cannot be closed on the spot.")

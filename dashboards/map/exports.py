@@ -11,7 +11,6 @@ unless the column was explicitly chosen *and* the user may triage that incident.
 
 from __future__ import annotations
 
-import csv
 import io
 import tempfile
 from collections.abc import Callable, Iterator
@@ -27,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dashboards.map.stats import filtered_incidents
 from dashboards.models import ExportStatus, IncidentExport
+from governance import spreadsheets
 from governance.masking import mask_name, mask_phone
 from governance.scoping import Action, get_scope
 from grids.models import Level
@@ -113,20 +113,11 @@ def _values(incidents: Iterator[Incident], columns: list[str]) -> Iterator[list]
 
 
 def write_csv(out: io.TextIOBase, rows: Iterator[list], header: list[str]) -> None:
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
+    spreadsheets.write_csv(out, rows, header)
 
 
 def write_xlsx(out, rows: Iterator[list], header: list[str]) -> None:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(str(_("Incidents")))
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    workbook.save(out)
+    spreadsheets.write_xlsx(out, rows, header, title=str(_("Incidents")))
 
 
 def headers(columns: list[str]) -> list[str]:
