@@ -10,6 +10,7 @@ class GovernanceConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
         from guardian.models import UserObjectPermission
 
+        from governance import checks  # noqa: F401  (registers the system checks)
         from governance.scoping import scopes_changed
 
         def changed(sender, **kwargs):

@@ -9,6 +9,7 @@ Every variable is documented in `.env.example`. Two ways to run, one code base:
   Redis from ``REDIS_URL``; refuses to start when misconfigured.
 """
 
+import warnings
 from pathlib import Path
 
 import environ
@@ -36,8 +37,12 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["localh
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 
-def check_production_settings(*, debug: bool, secret_key: str, allowed_hosts: list[str]) -> None:
-    """Refuse to run a production deployment that is unsafe. Called at import."""
+def check_production_settings(*, debug: bool, secret_key: str, allowed_hosts: list[str], database_url: str = "",
+                              redis_url: str = "", axes_enabled: bool = True) -> None:
+    """Refuse to run a production deployment that breaks the portal's promises. Called at import.
+
+    Every problem is named with the variable to set, all at once.
+    """
     problems = []
     if debug:
         problems.append("DEBUG is on")
@@ -46,14 +51,23 @@ def check_production_settings(*, debug: bool, secret_key: str, allowed_hosts: li
             or len(set(secret_key)) < 5 or secret_key.startswith("django-insecure-")):
         problems.append("SECRET_KEY is missing, the development default, shorter than 50 characters "
                         "or not random")
-    if not allowed_hosts:
-        problems.append("ALLOWED_HOSTS is empty")
+    hosts = [h.strip() for h in allowed_hosts]
+    if not hosts or not all(hosts):
+        problems.append("ALLOWED_HOSTS is empty or has an empty entry")
+    elif any(h in {"*", ".", "0.0.0.0"} for h in hosts):
+        problems.append("ALLOWED_HOSTS allows any host ('*'): name the portal's host names")
+    if not database_url.strip():
+        problems.append("DATABASE_URL is not set (production needs PostgreSQL; it would silently use SQLite)")
+    elif database_url.strip().lower().startswith("sqlite"):
+        problems.append("DATABASE_URL names SQLite: production needs PostgreSQL, which every process and node shares")
+    if not redis_url.strip():
+        problems.append("REDIS_URL is not set (every node must share one Redis for the cache, the broker and the "
+                        "change tokens; it would silently use a per-node file cache and filesystem broker)")
+    if not axes_enabled:
+        problems.append("AXES_ENABLED is false: production keeps the lockout after repeated failed logins")
     if problems:
         raise ImproperlyConfigured("Refusing to start in production: " + "; ".join(problems) + ".")
 
-
-if PRODUCTION:
-    check_production_settings(debug=DEBUG, secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS)
 
 INSTALLED_APPS = [
     # SimpleAdminConfig: no autodiscovery, because leaflet/admin.py needs GDAL.
@@ -97,6 +111,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Pages and API answers carry personal data: no cache may keep them unless a view says otherwise.
+    "governance.middleware.no_store",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -128,8 +144,30 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------
 # SQLite by default; PostgreSQL (or any dj-database-url) from DATABASE_URL.
+DATABASE_URL = env.str("DATABASE_URL", default="").strip()
+
+
+SUPPORTED_DATABASE_ENGINES = {"django.db.backends.postgresql", "django.db.backends.sqlite3"}
+
+
+def database_from_url(url: str) -> dict:
+    """Django's DATABASES entry for ``url``, or a sentence that names the variable when it cannot be used."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # django-environ only warns about an unknown scheme
+        try:
+            config = environ.Env.db_url_config(url)
+        except (KeyError, ValueError, ImproperlyConfigured):
+            config = {}
+    if config.get("ENGINE") not in SUPPORTED_DATABASE_ENGINES:
+        raise ImproperlyConfigured(
+            "DATABASE_URL is not a PostgreSQL or SQLite URL this portal can use; "
+            "e.g. postgres://user:password@host:5432/name")
+    return config
+
+
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+    # Empty or unset: the embedded default's SQLite file (refused in production, below).
+    "default": database_from_url(DATABASE_URL or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one file: wait for the lock instead of failing.
@@ -175,6 +213,7 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 # --- Authentication and access --------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "governance.auth.RefuseDemoPasswordBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -195,6 +234,10 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+
+if PRODUCTION:
+    check_production_settings(debug=DEBUG, secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS,
+                              database_url=DATABASE_URL, redis_url=REDIS_URL, axes_enabled=AXES_ENABLED)
 AXES_LOCKOUT_TEMPLATE = "axes_lockout.html"  # a portal page (HTTP 429), not axes' bare text
 
 # --- Internationalisation -------------------------------------------------
@@ -271,6 +314,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="governance-portal@lo
 
 # --- Security -------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# A session lasts one working shift and ends with the browser: government intranet PCs are shared.
+SESSION_COOKIE_AGE = env.int("SESSION_HOURS", default=8) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # The portal's page when a form comes without its CSRF token (JSON under /api/).
 CSRF_FAILURE_VIEW = "governance.views.csrf_failure"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-less header meta

@@ -55,12 +55,19 @@ def start_django(tmp_path, **environment: str | None) -> subprocess.CompletedPro
     return run_python(tmp_path, "-c", "import django; django.setup()", **environment)
 
 
+# Production needs PostgreSQL and Redis; settings only parse the URLs (nothing connects at start).
+PRODUCTION_DATABASE = "postgres://governance:secret@db.internal:5432/governance"
+PRODUCTION_REDIS = "redis://redis.internal:6379/0"
+
+
 def production(**overrides: str | None) -> dict[str, str | None]:
     """A good production environment, changed by ``overrides`` (None removes a variable)."""
     return {
         "DJANGO_ENV": "production",
         "SECRET_KEY": GOOD_SECRET_KEY,
         "ALLOWED_HOSTS": "portal.example.gov.cn",
+        "DATABASE_URL": PRODUCTION_DATABASE,
+        "REDIS_URL": PRODUCTION_REDIS,
         **overrides,
     }
 
@@ -86,6 +93,13 @@ def test_development_default_starts_with_nothing_set(tmp_path):
         pytest.param({"SECRET_KEY": "ab" * 30}, "SECRET_KEY", id="not-random-secret-key"),
         pytest.param({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS is empty", id="no-allowed-hosts"),
         pytest.param({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS is empty", id="empty-allowed-hosts"),
+        pytest.param({"ALLOWED_HOSTS": " "}, "ALLOWED_HOSTS is empty", id="blank-allowed-hosts"),
+        pytest.param({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS allows any host", id="any-host"),
+        pytest.param({"DATABASE_URL": None}, "DATABASE_URL is not set", id="no-database-url"),
+        pytest.param({"DATABASE_URL": ""}, "DATABASE_URL is not set", id="empty-database-url"),
+        pytest.param({"DATABASE_URL": "sqlite:////tmp/db.sqlite3"}, "DATABASE_URL names SQLite", id="sqlite"),
+        pytest.param({"REDIS_URL": None}, "REDIS_URL is not set", id="no-redis-url"),
+        pytest.param({"AXES_ENABLED": "false"}, "AXES_ENABLED is false", id="no-lockout"),
     ],
 )
 def test_production_refuses_to_start_when_misconfigured(tmp_path, overrides, problem):
@@ -108,10 +122,43 @@ def test_unknown_environment_name_is_refused(tmp_path):
     assert "DJANGO_ENV must be 'development' or 'production', not 'prod'" in result.stderr
 
 
+def test_a_database_url_that_cannot_be_read_is_named_not_a_key_error(tmp_path):
+    for environment in (production(DATABASE_URL="foo://somewhere/db"), {"DATABASE_URL": "not a url"}):
+        result = start_django(tmp_path, **environment)
+        assert result.returncode != 0
+        assert "DATABASE_URL is not a PostgreSQL or SQLite URL" in result.stderr
+        assert "KeyError" not in result.stderr
+
+
+def test_an_empty_database_url_in_development_means_the_embedded_sqlite(tmp_path):
+    result = run_python(tmp_path, "-c", "import django; django.setup(); from django.conf import settings as s; "
+                        "print(s.DATABASES['default']['ENGINE'])", DATABASE_URL="")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "django.db.backends.sqlite3"
+
+
+postgres_only = pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+                                   reason="production runs on PostgreSQL only; runs in .ci/run")
+
+
+def database_url_of_this_run() -> str:
+    """The URL of this run's test database (migrated by pytest-django), for a subprocess to read."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "") + (":" + quote(db["PASSWORD"]) if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.mark.postgres
+@postgres_only
+@pytest.mark.django_db
 def test_good_production_environment_passes_check_deploy_with_no_issue(tmp_path):
-    database = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'db.sqlite3'}"
     result = run_python(
-        tmp_path, "manage.py", "check", "--deploy", "--fail-level", "WARNING", **production(DATABASE_URL=database)
+        tmp_path, "manage.py", "check", "--deploy", "--fail-level", "WARNING",
+        **production(DATABASE_URL=database_url_of_this_run(), REDIS_URL=os.environ.get("REDIS_URL", PRODUCTION_REDIS))
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
@@ -130,15 +177,17 @@ def test_production_sends_secure_cookies_hsts_and_the_ssl_redirect(tmp_path):
     assert result.stdout.split() == ["False"] + ["True"] * 6
 
 
+GOOD = {"debug": False, "secret_key": GOOD_SECRET_KEY, "allowed_hosts": ["portal.example.gov.cn"],
+        "database_url": PRODUCTION_DATABASE, "redis_url": PRODUCTION_REDIS, "axes_enabled": True}
+
+
 def test_check_production_settings_accepts_a_good_configuration():
-    check_production_settings(debug=False, secret_key=GOOD_SECRET_KEY, allowed_hosts=["portal.example.gov.cn"])
+    check_production_settings(**GOOD)
 
 
 def test_check_production_settings_refuses_a_django_insecure_key():
     with pytest.raises(ImproperlyConfigured, match="SECRET_KEY"):
-        check_production_settings(
-            debug=False, secret_key="django-insecure-" + GOOD_SECRET_KEY, allowed_hosts=["portal.example.gov.cn"]
-        )
+        check_production_settings(**{**GOOD, "secret_key": "django-insecure-" + GOOD_SECRET_KEY})
 
 
 def test_env_example_documents_every_variable_the_settings_read():
