@@ -70,7 +70,7 @@ def test_grid_worker_cannot_file_outside_their_grid_and_nothing_is_stored(people
         services.incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat, lng=lng)
     assert caught.value.code == "not_your_grid" and caught.value.status_code == 403
     assert "南二网格" not in str(caught.value), "never name a grid the reporter may not see"
-    assert "outside" in str(caught.value)
+    assert "不在您的网格内" in str(caught.value)
     assert not Incident.objects.exists() and not Event.objects.exists() and not DailyCounter.objects.exists()
 
 
