@@ -316,3 +316,12 @@ def test_the_demo_shows_alerts_for_its_overdue_incidents_at_once(monkeypatch):
     red = set(Alert.objects.open().filter(subject_type="incident", kind="overdue").values_list("subject_id", flat=True))
     assert Alert.objects.open().filter(subject_type="incident").exists()
     assert red == overdue
+
+
+def test_the_district_administrator_manages_their_district_in_the_admin(client, demo_city):
+    own, other = Region.objects.get_children(demo_city)
+    client.post("/accounts/login/", {"username": "district_admin", "password": DEMO_PASSWORD})
+    assert client.get("/admin/").status_code == 200  # let in by the administrator role, no login again
+    listed = {r.code for r in client.get("/admin/grids/region/").context["cl"].result_list}
+    assert own.code in listed and other.code not in listed and demo_city.code not in listed
+    assert client.get(f"/admin/grids/region/{other.pk}/history/").status_code == 404
