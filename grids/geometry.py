@@ -23,6 +23,10 @@ from shapely.validation import explain_validity
 
 from governance.errors import InvalidInput
 
+# The one Earth of the portal: a sphere of the mean radius. Distances (incidents' duplicates),
+# the search boxes around a point and the areas of regions are all measured on it.
+EARTH_RADIUS_M = 6_371_000.0
+
 
 class BoundaryError(InvalidInput):
     code = "invalid_boundary"
