@@ -139,7 +139,7 @@ def _file(*, reporter, category: Category, title: str, lat: float, lng: float, d
         raise InvalidInput(_("At most %(n)d photos.") % {"n": MAX_PHOTOS}, field_errors={"photos": [_("Too many.")]})
     if severity is not None and severity not in Severity.values:
         raise InvalidInput(_("Unknown severity."), field_errors={"severity": [_("Unknown severity.")]})
-    grid, responsible = locate_home(lat, lng)  # OutsideCity says so clearly
+    grid, responsible, gap = locate_home(lat, lng)  # OutsideCity says so clearly; in a gap, the nearest grid
     # The scope that Region.objects.restrict(reporter, "report") filters by (Region's scope is
     # its path), asked without the extra query: filing is the hottest write there is.
     if not get_scope(reporter).covers_path(Action.REPORT, grid.path):
@@ -173,7 +173,11 @@ def _file(*, reporter, category: Category, title: str, lat: float, lng: float, d
             reported_at=now,
             accept_due_at=deadline,
         )
-        event = _record(incident, "report", "", Status.REPORTED, reporter, now, description.strip())
+        # A point in a gap of the territory is filed in the nearest grid of the region that holds it; the
+        # report says so, for the command centre to see (docs/decisions.md).
+        in_gap = {} if gap is None else {"gap_region": str(gap.region),
+                                         "gap_grid_distance_m": round(gap.grid_distance_m)}
+        event = _record(incident, "report", "", Status.REPORTED, reporter, now, description.strip(), **in_gap)
         stored = _store_photos(incident, event, cleaned, reporter, now)
     return Filing(incident, created=True, event=event, attachments=tuple(stored))
 

@@ -11,12 +11,13 @@ import pytest
 
 from governance.errors import InvalidInput, PermissionDeniedError
 from governance.models import Role
+from grids import services as grid_services
 from grids.geometry import EARTH_RADIUS_M
 from grids.locate import OutsideCity
 from grids.models import Level
 from incidents import selectors, services
 from incidents.models import Category, DailyCounter, Event, Incident, Source, Status
-from tests.factories import make_user, point
+from tests.factories import make_user, point, rect
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -81,6 +82,45 @@ def test_point_outside_the_city_is_refused_and_nothing_is_stored(people, road):
     assert caught.value.status_code == 400 and caught.value.code == "outside_city"
     assert f"{lat:.6f}" in str(caught.value), "the message gives the point"
     assert not Incident.objects.exists()
+
+
+@pytest.fixture
+def gap_in_c111(city):
+    """南二网格 G1112 shrunk to x 3..4: the strip x 2..3 of 南一社区 is covered by no grid."""
+    grid_services.region_update(region=city.g1112, boundary=rect(3, 0, 4, 4))
+    return city
+
+
+def test_a_report_in_a_gap_is_filed_in_the_nearest_grid_of_the_community_and_says_so(gap_in_c111, people, road):
+    city = gap_in_c111
+    lat, lng = point(2.4, 2)  # in 南一社区, in no grid; 0.4 from G1111, 0.6 from G1112
+    filing = services.incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat, lng=lng)
+    incident = filing.incident
+    assert (incident.grid, incident.responsible_region, (incident.lat, incident.lng)) == (city.g1111, city.c111,
+                                                                                          (lat, lng))
+    report = incident.events.get(action="report")
+    assert report.data["gap_region"] == "南一社区 (440101001)"
+    assert report.data["gap_grid_distance_m"] == round(0.004 * math.pi * EARTH_RADIUS_M / 180
+                                                       * math.cos(math.radians(23.02)))
+
+
+def test_a_report_in_a_gap_nearer_another_grid_goes_there(gap_in_c111, people, road):
+    lat, lng = point(2.8, 2)
+    filing = services.incident_file(reporter=people.s11_command, category=road, title="路面塌陷", lat=lat, lng=lng)
+    assert filing.incident.grid == gap_in_c111.g1112
+    with pytest.raises(PermissionDeniedError) as caught:  # not the worker's grid: said, and nothing stored
+        services.incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat, lng=lng)
+    assert caught.value.code == "not_your_grid" and "南二网格" in str(caught.value)
+    assert Incident.objects.count() == 1
+
+
+def test_the_incident_page_says_a_report_came_from_a_gap(gap_in_c111, people, road, client):
+    lat, lng = point(2.4, 2)
+    incident = services.incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat,
+                                      lng=lng).incident
+    client.force_login(people.s11_command)
+    page = client.get(f"/incidents/{incident.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Reported in a gap of the territory: the point lies in 南一社区 (440101001) but in none of its grids" in page
 
 
 def test_street_command_staff_may_file_anywhere_in_their_street(people, road):
