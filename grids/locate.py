@@ -65,7 +65,7 @@ class NoGrid(InvalidInput):
 
 
 @dataclass(frozen=True)
-class Gap:
+class InGap:
     """Where a point that no grid holds lies: the deepest region that holds it, and how far the grid chosen is."""
 
     region: Region
@@ -77,7 +77,7 @@ class Home(NamedTuple):
 
     grid: Region
     community: Region
-    gap: Gap | None = None
+    gap: InGap | None = None
 
 
 @dataclass(frozen=True)
@@ -137,9 +137,10 @@ def _current_version(token: str | None) -> tuple:
 
 
 def _build(version: tuple) -> _GridIndex:
-    everything = Region.objects.order_by("path").values_list("id", "boundary", "depth", "level")
+    # sorted here, not by the database's collation, so that bisecting grid_paths agrees with the tree's order
+    everything = sorted(Region.objects.values_list("path", "id", "boundary", "depth", "level"))
     rows, above = [], []
-    for pk, boundary, depth, level in everything:
+    for _path, pk, boundary, depth, level in everything:
         (rows if level == Level.GRID else above).append((pk, boundary, depth))
     geoms = [geometry.parse_boundary(boundary) for _id, boundary, _depth in rows]
     regions = list(Region.objects.defer("boundary"))
@@ -148,7 +149,7 @@ def _build(version: tuple) -> _GridIndex:
              for r in regions if r.level == Level.GRID}
     return _GridIndex(
         version, STRtree(geoms), np.array([pk for pk, _b, _d in rows], dtype=np.int64), homes,
-        grid_paths=sorted(r.path for r in regions if r.level == Level.GRID),
+        grid_paths=[path for path, _pk, _b, _d, level in everything if level == Level.GRID],
         region_tree=STRtree([geometry.parse_boundary(boundary) for _id, boundary, _depth in above]),
         region_ids=np.array([pk for pk, _b, _d in above], dtype=np.int64),
         region_depths=np.array([depth for _pk, _b, depth in above], dtype=np.int64),
@@ -251,7 +252,7 @@ def locate_home(lat: float, lng: float) -> Home:
         if nearest is None:
             raise NoGrid(region)
         grid_id, distance = nearest
-        gap = Gap(region=copy.copy(region), grid_distance_m=distance)
+        gap = InGap(region=copy.copy(region), grid_distance_m=distance)
     home = index.homes.get(grid_id)
     if home is None or home[1] is None:
         raise OutsideCity(lat, lng)

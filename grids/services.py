@@ -520,8 +520,9 @@ def _check_coverage(features: list[_Feature], tree: _Tree, problems: _Problems, 
         if code not in file_codes and code in tree.by_code:
             concerned.append((code, tree.by_code[code].name, tree.geom(code), child, False))
     for code, name, geom, blamed, in_file in sorted(concerned, key=lambda c: c[3].index):
-        kept = [tree.geom(other) for other, _name in tree.others_under(tree.by_code[code].path, file_codes)] \
-            if code in tree.by_code else []
+        # the children the file leaves alone still cover their part
+        kept = ([tree.geom(other) for other, _name in tree.others_under(tree.by_code[code].path, file_codes)]
+                if code in tree.by_code else [])
         gap = geometry.uncovered(geom, children[code] + kept)
         if gap is None:
             continue
