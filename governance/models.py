@@ -201,8 +201,9 @@ class CalendarDay(models.Model):
     """One day whose working status an administrator states: a public holiday or a make-up working day (调休).
 
     A row overrides the chinesecalendar library for its date (to correct a year)
-    and is the only source for years the library does not know. Days without a
-    row follow the library, or Monday to Friday where the library has no data.
+    and is the only source of make-up working days for years the library does not
+    know. Days without a row follow the library, else the public holidays the law
+    fixes (``governance.statutory_holidays``), else Monday to Friday.
     See ``governance.workcalendar`` and docs/workcalendar.md.
     """
 

@@ -373,6 +373,8 @@ LOGGING = {
 # Tolerance for boundary checks, as a share of the child's area: a polygon may
 # poke outside its parent, or overlap a sibling, by this much (float noise).
 TERRITORY_AREA_TOLERANCE = env.float("TERRITORY_AREA_TOLERANCE", default=1e-6)
+# The largest territory file import_territory reads: a city's file beyond it is split by district.
+TERRITORY_FILE_MAX_BYTES = env.int("TERRITORY_FILE_MAX_BYTES", default=64 * 1024 * 1024)
 CITY_NAME = env.str("CITY_NAME", default="示范市")
 # Incident photos: size limit per photo and a pixel limit against decompression bombs.
 INCIDENT_PHOTO_MAX_BYTES = env.int("INCIDENT_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)

@@ -4,10 +4,13 @@ Where a day's status comes from, first match wins:
 
 1. the admin-editable table ``CalendarDay`` (a holiday or a make-up working day);
 2. the ``chinesecalendar`` library, for the years it knows (1.11.0: 2004–2026);
-3. the weekend fallback: Monday to Friday are working days.
+3. for later years, the public holidays the law fixes (``governance.statutory_holidays``:
+   the 13 days of 全国年节及纪念日放假办法 and, until the State Council's schedule is in the
+   table, the working days that give back a holiday fallen on a weekend);
+4. the weekend fallback: Monday to Friday are working days.
 
-Nothing here raises for a year nobody knows: a deadline that runs into such a
-year falls back to weekends (plus any table rows) and says so through
+Nothing here raises for a year nobody knows. A deadline that runs into a year whose
+schedule is not published (make-up working days unknown) says so through
 ``WorkingDayDeadline.fallback_years``.
 
 Rules (docs/workcalendar.md explains why):
@@ -19,7 +22,7 @@ Rules (docs/workcalendar.md explains why):
   A case is overdue when ``now > deadline`` (``is_overdue``). ``n == 0`` means the end
   of the filing day itself.
 * ``add_working_hours(start, h)`` counts clock hours: command centres accept day and night.
-* A year is covered by the table when the table holds at least one *holiday* row in it.
+* A year's schedule is in the table when the table holds at least one *holiday* row in it.
 
 The table is cached per process and re-read at most every ``RECHECK_SECONDS``; a
 save or delete in this process clears the cache at once. The re-read compares the
@@ -44,6 +47,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from governance import statutory_holidays
 from governance.models import CalendarDay, CalendarDayKind
 
 # Public holidays are announced in Beijing time, for the whole country.
@@ -60,6 +64,7 @@ WARNING_LOOKAHEAD_DAYS = 92
 class CoverageSource(models.TextChoices):
     LIBRARY = "library", _("Holiday library (chinesecalendar)")
     TABLE = "table", _("Calendar days table")
+    STATUTORY = "statutory", _("Holidays known, make-up days not yet published")
     WEEKENDS_ONLY = "weekends_only", _("Weekends only (no holidays known)")
 
 
@@ -76,10 +81,15 @@ class Coverage:
     def weekends_only(self) -> bool:
         return self.source == CoverageSource.WEEKENDS_ONLY
 
+    @property
+    def provisional(self) -> bool:
+        """No published schedule covers the year: make-up working days (and any extra days off) are unknown."""
+        return self.source in (CoverageSource.STATUTORY, CoverageSource.WEEKENDS_ONLY)
+
 
 @dataclass(frozen=True)
 class WorkingDayDeadline:
-    """A deadline, and the years between start and deadline for which only weekends were known."""
+    """A deadline, and the years between start and deadline that no published schedule covered."""
 
     deadline: datetime
     fallback_years: tuple[int, ...] = ()
@@ -92,9 +102,15 @@ class WorkingDayDeadline:
         """A sentence for the people who read the deadline, or "" when none is needed."""
         if not self.fallback_years:
             return ""
+        years = ", ".join(str(y) for y in self.fallback_years)
+        if all(statutory_holidays.rules_known(y) for y in self.fallback_years):
+            return gettext(
+                "The holiday schedule for %(years)s is not published yet: this deadline skips the public holidays "
+                "the law fixes, but knows no make-up working days."
+            ) % {"years": years}
         return gettext(
             "No public holidays are known for %(years)s: this deadline counts Monday to Friday as working days."
-        ) % {"years": ", ".join(str(y) for y in self.fallback_years)}
+        ) % {"years": years}
 
 
 # --- Library coverage ---------------------------------------------------------
@@ -173,13 +189,17 @@ def _year(snap: _Snapshot, year: int) -> tuple[bytes, array]:
         first = date(year, 1, 1)
         length = (date(year + 1, 1, 1) - first).days if year < 9999 else 365
         covered = library_covers(year)
+        # The law's holidays (and, until the schedule is entered, the days that give back those
+        # fallen on a weekend) where the library has no data; rows of the table override them.
+        days_off = set() if covered else {
+            d.day for d in statutory_holidays.days_off(year, in_lieu=not snap.holidays_by_year[year])}
         flags = bytearray(length)
         prefix = array("H", [0]) * (length + 1)
         for i in range(length):
             day = first + timedelta(days=i)
             works = snap.entries.get(day)
             if works is None:
-                works = chinese_calendar.is_workday(day) if covered else day.weekday() < 5
+                works = chinese_calendar.is_workday(day) if covered else day.weekday() < 5 and day not in days_off
             flags[i] = works
             prefix[i + 1] = prefix[i] + works
         built = (bytes(flags), prefix)
@@ -248,7 +268,8 @@ def year_coverage(year: int) -> Coverage:
 
     The library when it knows the year (table rows still override single days);
     else the table when it holds at least one holiday in the year (an administrator
-    has entered the State Council's notice); else weekends only.
+    has entered the State Council's notice); else the holidays the law fixes, when
+    the regulation in force covers the year; else weekends only.
     """
     snap = _snapshot()
     holidays = snap.holidays_by_year[year]
@@ -256,6 +277,8 @@ def year_coverage(year: int) -> Coverage:
         source = CoverageSource.LIBRARY
     elif holidays:
         source = CoverageSource.TABLE
+    elif statutory_holidays.rules_known(year):
+        source = CoverageSource.STATUTORY
     else:
         source = CoverageSource.WEEKENDS_ONLY
     return Coverage(
@@ -264,24 +287,30 @@ def year_coverage(year: int) -> Coverage:
 
 
 def uncovered_years_ahead(today: date, *, lookahead_days: int = WARNING_LOOKAHEAD_DAYS) -> list[int]:
-    """Years from ``today`` to ``lookahead_days`` ahead that only the weekend fallback covers."""
+    """Years from ``today`` to ``lookahead_days`` ahead whose holiday schedule nobody has entered."""
     last = today + timedelta(days=lookahead_days)
-    return [y for y in range(today.year, last.year + 1) if year_coverage(y).weekends_only]
+    return [y for y in range(today.year, last.year + 1) if year_coverage(y).provisional]
 
 
 def calendar_warnings(today: date | None = None) -> list[str]:
-    """Messages for the administrators' dashboard: years about to be counted with weekends only."""
+    """Messages for the administrators' dashboard: coming years whose holiday schedule nobody has entered."""
     if today is None:
         today = timezone.localdate(timezone=CALENDAR_TZ)
-    return [
-        gettext(
-            "The public holidays and make-up working days of %(year)s are not known: deadlines in %(year)s "
-            "count Monday to Friday only. Enter the State Council's holiday schedule for %(year)s under "
-            "Calendar days."
-        )
-        % {"year": year}
-        for year in uncovered_years_ahead(today)
-    ]
+    return [_calendar_warning(year) for year in uncovered_years_ahead(today)]
+
+
+def _calendar_warning(year: int) -> str:
+    if statutory_holidays.rules_known(year):
+        return gettext(
+            "The State Council's holiday schedule for %(year)s has not been entered: deadlines in %(year)s skip "
+            "the public holidays the law fixes, but know no make-up working days. Enter the schedule for "
+            "%(year)s under Calendar days."
+        ) % {"year": year}
+    return gettext(
+        "The public holidays and make-up working days of %(year)s are not known: deadlines in %(year)s "
+        "count Monday to Friday only. Enter the State Council's holiday schedule for %(year)s under "
+        "Calendar days."
+    ) % {"year": year}
 
 
 # --- Deadlines and counts ---------------------------------------------------------
@@ -344,11 +373,11 @@ def working_days_between(a: date | datetime, b: date | datetime) -> int:
 
 
 def deadline_fallback_years(start: date | datetime, end: date | datetime) -> tuple[int, ...]:
-    """Years from ``start`` to ``end`` (inclusive) whose working days were assumed from weekends only."""
+    """Years from ``start`` to ``end`` (inclusive) that no published schedule covers."""
     first, last = _local_date(start), _local_date(end)
     if last < first:
         first, last = last, first
-    return tuple(y for y in range(first.year, last.year + 1) if year_coverage(y).weekends_only)
+    return tuple(y for y in range(first.year, last.year + 1) if year_coverage(y).provisional)
 
 
 def deadline_fallback_used(start: date | datetime, end: date | datetime) -> bool:

@@ -75,19 +75,30 @@ class LocateQuery(serializers.Serializer):
     lng = serializers.FloatField(min_value=-180, max_value=180)
 
 
-class LocateView(APIView):
-    """The grid that holds a point.
+class LocatedRegionSerializer(RegionSerializer):
+    gap = serializers.SerializerMethodField(
+        help_text="true when no grid holds the point: the region is then the deepest one that does")
 
-    Outside the city: 400 with code ``outside_city``. A grid outside the user's
+    class Meta(RegionSerializer.Meta):
+        fields = [*RegionSerializer.Meta.fields, "gap"]
+
+    def get_gap(self, region: Region) -> bool:
+        return region.level != Level.GRID
+
+
+class LocateView(APIView):
+    """The grid that holds a point; in a gap of the territory, the deepest region that holds it (``gap: true``).
+
+    Outside the city: 400 with code ``outside_city``. A region outside the user's
     territory answers 404, as everything hidden does.
     """
 
-    @extend_schema(parameters=[LocateQuery], responses=RegionSerializer)
+    @extend_schema(parameters=[LocateQuery], responses=LocatedRegionSerializer)
     def get(self, request):
         query = LocateQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        grid = locate(query.validated_data["lat"], query.validated_data["lng"])
-        visible = with_parent_id(Region.objects.restrict(request.user)).filter(pk=grid.pk).first()
+        region = locate(query.validated_data["lat"], query.validated_data["lng"])
+        visible = with_parent_id(Region.objects.restrict(request.user)).filter(pk=region.pk).first()
         if visible is None:
             raise Http404
-        return Response(RegionSerializer(visible).data)
+        return Response(LocatedRegionSerializer(visible).data)

@@ -23,6 +23,10 @@ from shapely.validation import explain_validity
 
 from governance.errors import InvalidInput
 
+# The one Earth of the portal: a sphere of the mean radius. Distances (incidents' duplicates),
+# the search boxes around a point and the areas of regions are all measured on it.
+EARTH_RADIUS_M = 6_371_000.0
+
 
 class BoundaryError(InvalidInput):
     code = "invalid_boundary"
@@ -46,6 +50,7 @@ def parse_boundary(geojson: Any) -> Polygon | MultiPolygon:
         raise BoundaryError(
             _("The boundary must be a Polygon or MultiPolygon, not %(type)s.") % {"type": geojson["type"]}
         )
+    _check_rings_closed(geojson)
     try:
         with warnings.catch_warnings():
             # NaN coordinates make numpy warn; they are reported below as unreadable
@@ -67,6 +72,28 @@ def parse_boundary(geojson: Any) -> Polygon | MultiPolygon:
     if not (-180 <= min_lng <= max_lng <= 180 and -90 <= min_lat <= max_lat <= 90):
         raise BoundaryError(_("The boundary's coordinates are not longitude/latitude."))
     return geom
+
+
+def _check_rings_closed(geojson: dict) -> None:
+    """GeoJSON requires every ring to end where it starts (RFC 7946, 3.1.6); shapely would close it silently.
+
+    A ring that cannot be read at all, or has fewer than three positions, is left to shapely, which says why.
+    """
+    polygons = geojson.get("coordinates")
+    if geojson["type"] == "Polygon":
+        polygons = [polygons]
+    if not isinstance(polygons, list):
+        return
+    for p, rings in enumerate(polygons, start=1):
+        if not isinstance(rings, list):
+            continue
+        for r, ring in enumerate(rings, start=1):
+            if isinstance(ring, list) and len(ring) >= 3 and ring[0] != ring[-1]:
+                where = (_("ring %(ring)d of polygon %(polygon)d") % {"ring": r, "polygon": p}
+                         if geojson["type"] == "MultiPolygon" else _("ring %(ring)d") % {"ring": r})
+                raise BoundaryError(
+                    _("The boundary's %(where)s is not closed: GeoJSON requires its last position to repeat "
+                      "its first.") % {"where": where})
 
 
 def extent(geom: BaseGeometry) -> Extent:
@@ -147,3 +174,52 @@ def overlapping_pairs(geoms: Sequence[BaseGeometry], *, queried: int | None = No
         if i < j and overlaps_beyond_tolerance(geoms[i], geoms[j]):
             pairs.append((i, j))
     return pairs
+
+
+# --- Areas and gaps ------------------------------------------------------------------
+
+def area_m2(geom: BaseGeometry) -> float:
+    """The area of a lng/lat geometry in square metres, on the sphere of ``EARTH_RADIUS_M``.
+
+    The sinusoidal projection (x = lng·cos(lat), y = lat) keeps areas: exact on the sphere
+    up to the straightness of the edges, which at the size of a city is far below a metre.
+    """
+    def project(coords: np.ndarray) -> np.ndarray:
+        lng, lat = np.radians(coords[:, 0]), np.radians(coords[:, 1])
+        return np.column_stack((EARTH_RADIUS_M * lng * np.cos(lat), EARTH_RADIUS_M * lat))
+
+    return float(shapely.transform(geom, project).area)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """The part of a region that none of its children covers."""
+
+    share: float  # of the region's area, 0..1
+    area_m2: float
+    pieces: int
+    lat: float  # a point inside the largest piece
+    lng: float
+
+    def describe(self) -> str:
+        area = (_("about %(km2).2f km²") % {"km2": self.area_m2 / 1e6} if self.area_m2 >= 1e5
+                else _("about %(m2).0f m²") % {"m2": self.area_m2})
+        return _("%(share).2f%% of its area (%(area)s, in %(pieces)d piece(s)) is covered by none of its "
+                 "children, around %(lat).6f, %(lng).6f") % {
+            "share": 100 * self.share, "area": area, "pieces": self.pieces, "lat": self.lat, "lng": self.lng}
+
+
+def uncovered(region: BaseGeometry, children: Sequence[BaseGeometry]) -> Gap | None:
+    """What of ``region`` its ``children`` leave uncovered, or None when it is within the tolerance.
+
+    A region without children is uncovered as a whole: no point in it lands in a grid.
+    """
+    rest = region.difference(shapely.union_all(children)) if children else region
+    share = rest.area / region.area
+    if rest.is_empty or share <= tolerance():
+        return None
+    pieces = list(getattr(rest, "geoms", [rest]))
+    pieces = [piece for piece in pieces if piece.area > 0]
+    largest = max(pieces, key=lambda piece: piece.area)
+    where = largest.representative_point()
+    return Gap(share=share, area_m2=area_m2(rest), pieces=len(pieces), lat=where.y, lng=where.x)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -198,12 +198,25 @@ class TerritoryImportError(InvalidInput):
                          + "\n" + "\n".join(problems))
 
 
+@dataclass(frozen=True)
+class AcceptedGap:
+    """A region the import leaves partly uncovered by its children, accepted by the administrator."""
+
+    code: str
+    name: str
+    gap: geometry.Gap
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.code}): {self.gap.describe()}"
+
+
 @dataclass
 class ImportResult:
     created: int
     updated: int
     unchanged: int = 0
     dry_run: bool = False
+    gaps: list[AcceptedGap] = field(default_factory=list)
 
 
 @dataclass
@@ -401,9 +414,11 @@ class _Plan:
     updates: list[tuple[Region, _Feature]]
     unchanged: int
     tree: _Tree
+    gaps: list[AcceptedGap] = field(default_factory=list)
 
 
-def _plan_import(features: list[_Feature], broken_codes: set[str], problems: _Problems, *, lock: bool) -> _Plan:
+def _plan_import(features: list[_Feature], broken_codes: set[str], problems: _Problems, *, lock: bool,
+                 accept_gaps: bool = False) -> _Plan:
     """Check every feature against the file and the tree, and say what would be written."""
     tree = _Tree(features, lock=lock)
     by_code = {f.code: f for f in features}
@@ -427,6 +442,8 @@ def _plan_import(features: list[_Feature], broken_codes: set[str], problems: _Pr
         parent_paths.add("")
     reshaped = [(current, feature) for current, feature in updates if current.boundary != feature.boundary]
     parent_paths |= {current.path for current, _feature in reshaped}
+    # the file's regions that have children in the tree: their coverage is checked below
+    parent_paths |= {tree.by_code[f.code].path for f in features if f.code in tree.by_code and f.level != Level.GRID}
     tree.read_children(parent_paths, skip_codes=file_codes)
 
     def parent_geom(code: str) -> BaseGeometry:
@@ -485,7 +502,48 @@ def _plan_import(features: list[_Feature], broken_codes: set[str], problems: _Pr
                 problems.feature(feature.index, feature.code, _(
                     "the new boundary would leave %(share).2f%% of its child %(name)s (%(code)s) outside")
                     % {"share": 100 * share, "name": name, "code": code})
-    return _Plan(creates, updates, unchanged, tree)
+    plan = _Plan(creates, updates, unchanged, tree)
+    if not problems:  # gaps of a file with other problems would only echo them
+        _check_coverage(features, tree, problems, plan, accept_gaps=accept_gaps)
+    return plan
+
+
+def _check_coverage(features: list[_Feature], tree: _Tree, problems: _Problems, plan: _Plan, *,
+                    accept_gaps: bool) -> None:
+    """Every region the import touches must be covered by its children, or the gap accepted knowingly.
+
+    Touched: each region of the file that is not a grid (a new one without children is a gap as
+    a whole), and each region of the tree that gets a child from the file. A point in a gap lands
+    in no grid (``grids.locate``).
+    """
+    file_codes = {f.code for f in features}
+    children: dict[str, list[BaseGeometry]] = defaultdict(list)
+    first_child: dict[str, _Feature] = {}
+    for feature in features:
+        if feature.parent_code:
+            children[feature.parent_code].append(feature.geom)
+            first_child.setdefault(feature.parent_code, feature)
+    concerned: list[tuple[str, str, BaseGeometry, _Feature, bool]] = []  # code, name, geom, feature to blame, in file
+    for feature in features:
+        if feature.level != Level.GRID:
+            concerned.append((feature.code, feature.name, feature.geom, feature, True))
+    for code, child in first_child.items():
+        if code not in file_codes and code in tree.by_code:
+            concerned.append((code, tree.by_code[code].name, tree.geom(code), child, False))
+    for code, name, geom, blamed, in_file in sorted(concerned, key=lambda c: c[3].index):
+        # the children the file leaves alone still cover their part
+        kept = ([tree.geom(other) for other, _name in tree.others_under(tree.by_code[code].path, file_codes)]
+                if code in tree.by_code else [])
+        gap = geometry.uncovered(geom, children[code] + kept)
+        if gap is None:
+            continue
+        if accept_gaps:
+            plan.gaps.append(AcceptedGap(code, name, gap))
+        elif in_file:
+            problems.feature(blamed.index, blamed.code, gap.describe())
+        else:
+            problems.feature(blamed.index, blamed.code, _("its parent %(name)s (%(code)s) in the tree: %(gap)s")
+                             % {"name": name, "code": code, "gap": gap.describe()})
 
 
 def _check_sibling_overlaps(features: list[_Feature], tree: _Tree, problems: _Problems) -> None:
@@ -531,8 +589,22 @@ def _apply_plan(plan: _Plan, *, acting_user=None) -> None:
             batch_size=_CHUNK, default_user=acting_user, default_change_reason=reason)
     if plan.creates:
         _create_nodes(plan, now=now, acting_user=acting_user, reason=reason)
+    if plan.gaps:
+        _record_accepted_gaps(plan, now=now, acting_user=acting_user)
     if plan.updates or plan.creates:
         territory_changed()
+
+
+def _record_accepted_gaps(plan: _Plan, *, now, acting_user) -> None:
+    """One history row per region whose gap the administrator accepted: the audit page lists it."""
+    regions = {r.code: r for r in Region.objects.filter(code__in=[g.code for g in plan.gaps])}
+    for accepted in plan.gaps:
+        region = regions[accepted.code]
+        # history_change_reason holds 100 characters: the share and the area; the place is in the command's output
+        region._change_reason = (f"territory import: gap accepted, {100 * accepted.gap.share:.2f}% "
+                                 f"({accepted.gap.area_m2 / 1e6:.3f} km²) covered by no child")[:100]
+    Region.history.bulk_history_create(list(regions.values()), update=True, default_user=acting_user,
+                                       default_date=now)
 
 
 def _create_nodes(plan: _Plan, *, now, acting_user, reason: str) -> None:
@@ -578,7 +650,8 @@ def _create_nodes(plan: _Plan, *, now, acting_user, reason: str) -> None:
         raise ConflictError(_("The tree changed while the territory was being imported. Try again.")) from exc
 
 
-def import_territory(collection: Any, *, dry_run: bool = False, acting_user=None) -> ImportResult:
+def import_territory(collection: Any, *, dry_run: bool = False, acting_user=None,
+                     accept_gaps: bool = False) -> ImportResult:
     """Import or update regions from a FeatureCollection: all of it, or nothing.
 
     Each feature carries ``properties`` ``code``, ``name``, ``level`` (city,
@@ -588,17 +661,23 @@ def import_territory(collection: Any, *, dry_run: bool = False, acting_user=None
     collected, each naming the feature and the reason, before anything is
     written, and the writes share one transaction. ``dry_run`` checks
     everything and writes nothing.
+
+    A region the import touches must be covered by its children (within
+    ``TERRITORY_AREA_TOLERANCE``): a gap is a problem that names its share, area
+    and a point inside it, unless ``accept_gaps`` — then the import goes ahead,
+    the gaps are returned and each is recorded in its region's history.
     """
     problems = _Problems()
     features, broken_codes = _read_features(collection, problems)
     with transaction.atomic():
-        plan = _plan_import(features, broken_codes, problems, lock=not dry_run) if features else None
+        plan = (_plan_import(features, broken_codes, problems, lock=not dry_run, accept_gaps=accept_gaps)
+                if features else None)
         if problems or plan is None:
             raise TerritoryImportError(problems.messages())
         if not dry_run:
             _apply_plan(plan, acting_user=acting_user)
     return ImportResult(created=len(plan.creates), updated=len(plan.updates), unchanged=plan.unchanged,
-                        dry_run=dry_run)
+                        dry_run=dry_run, gaps=plan.gaps)
 
 
 def export_territory(root: Region | None = None) -> dict:

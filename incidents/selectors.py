@@ -10,7 +10,14 @@ from django.utils import timezone
 from governance.access import access_object
 from governance.scoping import Action, get_scope
 from incidents.models import OPEN_STATUSES, Attachment, Category, Event, Incident, UnitTask
-from incidents.services import DUPLICATE_RADIUS_M, DUPLICATE_WINDOW, _holds_active_task, distance_m, nearby_box
+from incidents.services import (
+    DUPLICATE_LIMIT,
+    DUPLICATE_RADIUS_M,
+    DUPLICATE_WINDOW,
+    _holds_active_task,
+    distance_m,
+    nearby_box,
+)
 from incidents.workflow import TRANSITIONS, Transition, transitions_from
 
 
@@ -105,15 +112,24 @@ def available_transitions(user, incident: Incident, *, just_filed: bool = False)
 
 def possible_duplicates(user, *, category: Category, lat: float, lng: float, now: datetime | None = None,
                         exclude_pk: int | None = None) -> list[Incident]:
-    """Open incidents of the same category within 100 m filed in the last 72 hours, nearest first."""
+    """Open incidents of the same category within 100 m filed in the last 72 hours, nearest first (at most 50).
+
+    Every candidate of the search box is measured before any is dropped: in a crowd of
+    newer reports just outside the circle, the one inside it is still found.
+    """
     now = now or timezone.now()
     candidates = (incident_list(user)
                   .filter(category=category, status__in=OPEN_STATUSES, reported_at__gte=now - DUPLICATE_WINDOW,
                           duplicate_of__isnull=True, **nearby_box(lat, lng, DUPLICATE_RADIUS_M)))
     if exclude_pk:
         candidates = candidates.exclude(pk=exclude_pk)
-    scored = [(distance_m(lat, lng, i.lat, i.lng), i) for i in candidates[:50]]
-    return [i for d, i in sorted(scored, key=lambda pair: pair[0]) if d <= DUPLICATE_RADIUS_M]
+    measured = ((distance_m(lat, lng, c_lat, c_lng), pk)
+                for pk, c_lat, c_lng in candidates.order_by().values_list("pk", "lat", "lng"))
+    nearest = sorted(pair for pair in measured if pair[0] <= DUPLICATE_RADIUS_M)[:DUPLICATE_LIMIT]
+    if not nearest:
+        return []
+    found = incident_list(user).in_bulk([pk for _distance, pk in nearest])
+    return [found[pk] for _distance, pk in nearest if pk in found]
 
 
 def transition_labels() -> dict[str, str]:

@@ -33,6 +33,7 @@ from governance.errors import (
 from governance.models import Unit
 from governance.scoping import Action, get_scope
 from governance.text import clean_text
+from grids.geometry import EARTH_RADIUS_M
 from grids.locate import locate_home
 from grids.models import Level, Region
 from incidents import deadlines
@@ -180,7 +181,7 @@ def _file(*, reporter, category: Category, title: str, lat: float, lng: float, d
         raise InvalidInput(_("At most %(n)d photos.") % {"n": MAX_PHOTOS}, field_errors={"photos": [_("Too many.")]})
     if severity is not None and severity not in Severity.values:
         raise InvalidInput(_("Unknown severity."), field_errors={"severity": [_("Unknown severity.")]})
-    grid, responsible = locate_home(lat, lng)  # OutsideCity says so clearly
+    grid, responsible, gap = locate_home(lat, lng)  # OutsideCity says so clearly; in a gap, the nearest grid
     # The scope that Region.objects.restrict(reporter, "report") filters by (Region's scope is
     # its path), asked without the extra query: filing is the hottest write there is.
     scope = get_scope(reporter)
@@ -219,7 +220,11 @@ def _file(*, reporter, category: Category, title: str, lat: float, lng: float, d
             reported_at=now,
             accept_due_at=deadline,
         )
-        event = _record(incident, "report", "", Status.REPORTED, reporter, now, description.strip())
+        # A point in a gap of the territory is filed in the nearest grid of the region that holds it; the
+        # report says so, for the command centre to see (docs/decisions.md).
+        in_gap = {} if gap is None else {"gap_region": str(gap.region),
+                                         "gap_grid_distance_m": round(gap.grid_distance_m)}
+        event = _record(incident, "report", "", Status.REPORTED, reporter, now, description.strip(), **in_gap)
         stored = _store_photos(incident, event, cleaned, reporter, now)
     return Filing(incident, created=True, event=event, attachments=tuple(stored))
 
@@ -575,19 +580,26 @@ def incident_merge(*, incident, actor, into: Incident, note: str = "", expected_
 
 DUPLICATE_RADIUS_M = 100
 DUPLICATE_WINDOW = timedelta(hours=72)
-_M_PER_DEG_LAT = 111_320.0
+DUPLICATE_LIMIT = 50  # the nearest this many are offered
 
 
 def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Great-circle distance in metres (haversine)."""
-    r = 6_371_000.0
+    """Great-circle distance in metres (haversine) on the portal's sphere (``EARTH_RADIUS_M``)."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lng2 - lng1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(a))
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 def nearby_box(lat: float, lng: float, radius_m: float) -> dict:
-    dlat = radius_m / _M_PER_DEG_LAT
-    dlng = radius_m / (_M_PER_DEG_LAT * max(math.cos(math.radians(lat)), 0.01))
+    """Filters for the smallest lat/lng box that holds every point within ``radius_m`` of (lat, lng).
+
+    Measured on the same sphere as ``distance_m``, so the box never cuts off a point the
+    circle holds: the latitudes of the circle reach exactly ``radius_m / R`` radians north and
+    south; its longitudes reach ``asin(sin(radius_m / R) / cos(lat))`` east and west.
+    """
+    angle = radius_m / EARTH_RADIUS_M
+    dlat = math.degrees(angle)
+    cos_lat = math.cos(math.radians(lat))
+    dlng = 180.0 if math.sin(angle) >= cos_lat else math.degrees(math.asin(math.sin(angle) / cos_lat))
     return {"lat__gte": lat - dlat, "lat__lte": lat + dlat, "lng__gte": lng - dlng, "lng__lte": lng + dlng}

@@ -40,11 +40,11 @@ def test_administrator_is_warned_when_next_year_has_no_holidays(client, people, 
     monkeypatch.setattr("governance.workcalendar.timezone.localdate", lambda *a, **k: datetime.date(2026, 11, 23))
     client.force_login(people.city_admin)
     page = client.get("/dashboards/administrator/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "holidays and make-up working days of 2027 are not known" in page
+    assert "holiday schedule for 2027 has not been entered" in page
 
     CalendarDay.objects.create(date=datetime.date(2027, 1, 1), kind=CalendarDayKind.HOLIDAY, name="元旦")
     page = client.get("/dashboards/administrator/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "of 2027 are not known" not in page
+    assert "schedule for 2027 has not been entered" not in page
 
 
 def test_audit_log_shows_who_assigned_a_role(client, people):

@@ -1,5 +1,7 @@
 """The rules of boundaries: parsing with shapely, inside the parent, no overlap beyond the tolerance."""
 
+import math
+
 import pytest
 from django.utils import translation
 from shapely.geometry import Polygon, box
@@ -48,6 +50,41 @@ def test_a_bad_boundary_is_refused_with_the_reason(boundary, reason):
         geometry.parse_boundary(boundary)
     assert reason in str(caught.value.message)
     assert caught.value.code == "invalid_boundary"
+
+
+def _unclosed(boundary: dict) -> list:
+    ring = boundary["coordinates"][0]
+    return [ring[:-1]]
+
+
+@pytest.mark.parametrize(("boundary", "where"), [
+    ({"type": "Polygon", "coordinates": _unclosed(rect(0, 0, 1, 1))}, "ring 1 is not closed"),
+    ({"type": "Polygon", "coordinates": [[[116.0, 23.0], [116.01, 23.0], [116.0, 23.01]]]}, "ring 1 is not closed"),
+    ({"type": "Polygon", "coordinates": rect(0, 0, 4, 4)["coordinates"] + _unclosed(rect(1, 1, 2, 2))},
+     "ring 2 is not closed"),
+    ({"type": "MultiPolygon", "coordinates": [rect(0, 0, 1, 1)["coordinates"], _unclosed(rect(2, 2, 3, 3))]},
+     "ring 1 of polygon 2 is not closed"),
+])
+def test_an_unclosed_ring_is_refused_though_shapely_would_close_it(boundary, where):
+    with pytest.raises(BoundaryError) as caught:
+        geometry.parse_boundary(boundary)
+    assert where in str(caught.value.message) and "GeoJSON requires" in str(caught.value.message)
+
+
+def test_the_area_of_a_region_is_measured_in_square_metres_on_the_portals_sphere():
+    # 0.01 x 0.01 degrees at 23 N: (0.01 * pi R / 180)^2 * cos(23 N), to a part in ten thousand
+    cell = geometry.parse_boundary(rect(0, 0, 1, 1))
+    side = 0.01 * math.pi * geometry.EARTH_RADIUS_M / 180
+    assert geometry.area_m2(cell) == pytest.approx(side * side * math.cos(math.radians(23.005)), rel=1e-4)
+
+
+def test_uncovered_measures_the_hole_its_children_leave():
+    parent = geometry.parse_boundary(rect(0, 0, 4, 4))
+    gap = geometry.uncovered(parent, [geometry.parse_boundary(rect(0, 0, 4, 3))])
+    assert (round(gap.share, 6), gap.pieces) == (0.25, 1)
+    assert 23.03 < gap.lat < 23.04 and 116.0 < gap.lng < 116.04
+    assert geometry.uncovered(parent, [geometry.parse_boundary(rect(0, 0, 4, 4))]) is None
+    assert geometry.uncovered(parent, []).share == 1.0  # no child at all: a gap as a whole
 
 
 def test_heights_in_the_coordinates_are_dropped():

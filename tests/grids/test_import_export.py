@@ -241,12 +241,127 @@ def test_import_command_lists_every_problem_on_stderr_and_fails(city, tmp_path):
     assert snapshot() == before
 
 
+# --- gaps: every region the file touches is covered by its children --------------------
+
+def city_file_without(code: str) -> dict:
+    """The test city as a file, less one region."""
+    data = export_territory()
+    data["features"] = [f for f in data["features"] if f["properties"]["code"] != code]
+    return data
+
+
+def test_an_import_that_leaves_a_hole_in_a_community_is_refused_with_the_area_and_where(city):
+    """The issue's case: a city imported without one of its grids."""
+    data = city_file_without(city.g1112.code)  # the east half of 南一社区
+    Unit.objects.all().delete()
+    Region.objects.all().delete()
+    locate_module.invalidate()
+    problems = refused(data)
+    hole = point(3, 2)  # the middle of 南二网格, the grid left out
+    assert problems == ["feature #4 (440101001): 50.00% of its area (about 9.10 km², in 1 piece(s)) is covered by "
+                        f"none of its children, around {hole[0]:.6f}, {hole[1]:.6f}"]
+    assert Region.objects.count() == 0
+
+
+def test_a_gap_left_in_a_region_of_the_tree_is_blamed_on_the_files_feature_that_leaves_it(city):
+    # x 4..6 of 东一社区: no grid yet
+    services.region_update(acting_user=SYSTEM, region=city.g2111, boundary=rect(6, 0, 8, 8))
+    problems = refused(collection(feature("440201001002", "东二网格", "grid", "440201001", rect(4, 0, 5, 8))))
+    assert problems == ["feature #1 (440201001002): its parent 东一社区 (440201001) in the tree: 25.00% of its area "
+                        "(about 9.10 km², in 1 piece(s)) is covered by none of its children, around 23.040000, "
+                        "116.055000"]
+    assert import_territory(collection(feature("440201001002", "东二网格", "grid", "440201001",
+                                               rect(4, 0, 6, 8)))).created == 1
+
+
+def test_a_new_region_without_children_is_a_gap_as_a_whole(north_street_with_room):
+    problems = refused(collection(feature("440102002", "北二社区", "community", "440102", rect(0, 6, 4, 8))))
+    assert problems == ["feature #1 (440102002): 100.00% of its area (about 9.10 km², in 1 piece(s)) is covered "
+                        "by none of its children, around 23.070000, 116.020000"]
+
+
+def test_gaps_are_checked_once_the_file_has_no_other_problem(north_street_with_room):
+    problems = refused(new_community_file(feature("440102002001", "蝴蝶网格", "grid", "440102002", BOW_TIE)))
+    assert len(problems) == 1 and "Self-intersection" in problems[0]
+
+
+def test_an_administrator_may_accept_a_gap_knowingly_and_it_is_recorded(city, tmp_path, people):
+    path = write(tmp_path, collection(feature(city.g2111.code, city.g2111.name, "grid", city.c211.code,
+                                              rect(6, 0, 8, 8))))
+    before = snapshot()
+    ok, out, _err = run_import(path, "--dry-run", "--accept-gaps")
+    assert ok and "Gap would be accepted: 东一社区 (440201001): 50.00% of its area" in out
+    assert snapshot() == before
+
+    ok, out, err = run_import(path, "--accept-gaps")
+
+    assert ok, err
+    assert "Gap accepted and recorded: 东一社区 (440201001): 50.00% of its area (about 18.20 km², in 1 piece(s)) " \
+           "is covered by none of its children, around 23.040000, 116.050000" in out
+    assert "0 created, 1 updated" in out
+    recorded = Region.objects.get(pk=city.c211.pk).history.first()
+    assert (recorded.history_type, recorded.history_change_reason) == (
+        "~", "territory import: gap accepted, 50.00% (18.205 km²) covered by no child")
+    assert recorded.name == city.c211.name and recorded.boundary == city.c211.boundary
+    audit = admin_client_for(people.city_admin).get("/audit/").content.decode()
+    assert "territory import: gap accepted, 50.00%" in audit
+    assert locate(*point(5, 4)) == city.c211
+
+
+def admin_client_for(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_accepting_gaps_through_the_service_returns_them(city):
+    result = import_territory(collection(feature(city.g2111.code, city.g2111.name, "grid", city.c211.code,
+                                                 rect(6, 0, 8, 8))), accept_gaps=True)
+    assert [(g.code, round(g.gap.share, 4), g.gap.pieces) for g in result.gaps] == [("440201001", 0.5, 1)]
+    assert result.gaps[0].gap.area_m2 == pytest.approx(18.2e6, rel=0.01)
+
+
+def test_a_file_without_gaps_reports_none(city):
+    assert import_territory(export_territory()).gaps == []
+
+
+# --- rings and size ---------------------------------------------------------------------
+
+def test_an_unclosed_ring_is_refused(north_street_with_room):
+    open_ring = rect(0, 6, 4, 8)
+    open_ring["coordinates"][0].pop()  # GeoJSON requires the last position to repeat the first
+    problems = refused(new_community_file(feature("440102002001", "开口网格", "grid", "440102002", open_ring)))
+    assert problems == ["feature #2 (440102002001): The boundary's ring 1 is not closed: GeoJSON requires its "
+                        "last position to repeat its first."]
+
+
+def test_a_territory_file_over_the_size_limit_is_refused(city, tmp_path, settings):
+    settings.TERRITORY_FILE_MAX_BYTES = 1024
+    big = write(tmp_path, collection(*[feature(f"44990{i:04d}", "大", "city", None, rect(0, 0, 1, 1))
+                                       for i in range(20)]))
+    before = snapshot()
+    ok, _out, err = run_import(big)
+    assert ok is None and "is larger than" in err and "TERRITORY_FILE_MAX_BYTES" in err
+    assert snapshot() == before
+
+
+def test_the_size_limit_is_said_in_the_commands_help():
+    from grids.management.commands.import_territory import Command
+
+    parser = Command().create_parser("manage.py", "import_territory")
+    assert "Files larger than 64 MiB are refused" in parser.format_help().replace("\n", " ")
+    assert "--accept-gaps" in parser.format_help()
+
+
 def test_a_failure_while_writing_rolls_back_the_whole_import(north_street_with_room, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(services, "bulk_create_with_history", fail)
-    data = new_community_file(feature("440101001001", "南一网格（改）", "grid", "440101001", rect(0, 0, 2, 4)))
+    data = new_community_file(feature("440102002001", "北二第一网格", "grid", "440102002", rect(0, 6, 4, 8)),
+                              feature("440101001001", "南一网格（改）", "grid", "440101001", rect(0, 0, 2, 4)))
     before = snapshot()
     with pytest.raises(RuntimeError):
         import_territory(data)
@@ -332,9 +447,10 @@ def test_a_dry_run_checks_everything_and_writes_nothing(north_street_with_room, 
 
 
 def test_levels_may_be_given_as_numbers(north_street_with_room):
-    result = import_territory(collection(feature("440102002", "北二社区", Level.COMMUNITY.value, "440102",
-                                                 rect(0, 6, 4, 8))))
-    assert result.created == 1
+    result = import_territory(collection(
+        feature("440102002", "北二社区", Level.COMMUNITY.value, "440102", rect(0, 6, 4, 8)),
+        feature("440102002001", "北二第一网格", Level.GRID.value, "440102002", rect(0, 6, 4, 8))))
+    assert result.created == 2
 
 
 def test_the_sample_file_imports_into_an_empty_database(db):
@@ -415,14 +531,15 @@ def test_export_then_import_into_an_empty_database_gives_the_same_tree(city, tmp
     locate_module.invalidate()
     assert Region.objects.count() == 0
 
-    ok, out, err = run_import(str(path))
+    ok, _out, err = run_import(str(path))
+    assert ok is None and "12.50% of its area" in err, "the strip y 4..5 of 东一社区 is in no grid"
+    ok, out, err = run_import(str(path), "--accept-gaps")
     assert ok, err
-    assert f"{len(before)} created" in out
+    assert f"{len(before)} created" in out and "Gap accepted and recorded: 东一社区 (440201001): 12.50%" in out
     assert tree() == before
     assert Region.objects.find_problems() == ([], [], [], [], [])
     assert locate(*point(1, 1)).code == "440101001001"
-    with pytest.raises(Exception, match="outside the city"):
-        locate(*point(6, 4.5))
+    assert locate(*point(6, 4.5)).code == "440201001"  # in the gap: the community that holds it
 
 
 def test_export_reads_back_into_the_same_database_as_unchanged(city):

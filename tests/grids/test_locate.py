@@ -1,4 +1,6 @@
-"""Which grid holds a point: inside, on shared edges and corners, outside, and after a boundary moves."""
+"""Which grid holds a point: inside, on shared edges and corners, outside, in a gap, and after a boundary moves."""
+
+import math
 
 import pytest
 from django.utils import translation
@@ -104,8 +106,7 @@ def test_a_new_grid_is_found_without_a_restart(city):
     probe = point(4.5, 0.5)
     assert locate(*probe) == city.g2111
     services.region_update(acting_user=SYSTEM, region=city.g2111, boundary=rect(5, 0, 8, 8))
-    with pytest.raises(OutsideCity):
-        locate(*probe)
+    assert locate(*probe) == city.c211  # a gap now: the community holds the point, no grid does
     corner = services.region_create(acting_user=SYSTEM, parent=city.c211, level=5, code="440201001002", name="东二网格",
                                     boundary=rect(4, 0, 5, 8))
     assert locate(*probe) == corner
@@ -206,10 +207,64 @@ def test_a_change_whose_token_was_lost_is_seen_within_the_recheck_interval(city,
 def test_locate_home_answers_the_grid_and_its_community_from_the_index(city, settled, django_assert_num_queries):
     locate_many([point(1, 1)])
     with django_assert_num_queries(0):
-        grid, community = locate_module.locate_home(*point(1, 1))
-    assert (grid, community) == (city.g1111, city.c111)
+        grid, community, gap = locate_module.locate_home(*point(1, 1))
+    assert (grid, community, gap) == (city.g1111, city.c111, None)
     assert grid.name == city.g1111.name and community.level == 4
     grid.name = "changed by a caller"
     assert locate_module.locate_home(*point(1, 1))[0].name == city.g1111.name  # copies: the index is untouched
     with pytest.raises(OutsideCity):
         locate_module.locate_home(*point(-1, 3))
+
+
+# --- Gaps: a point that no grid holds but a region does ---------------------------------
+
+
+@pytest.fixture
+def gap_in_c211(city):
+    """The east grid G2111 shrunk to x 6..8: x 4..6 of the community C211 is covered by no grid."""
+    services.region_update(acting_user=SYSTEM, region=city.g2111, boundary=rect(6, 0, 8, 8))
+    return city
+
+
+def test_a_point_in_a_gap_is_located_to_the_deepest_region_that_holds_it(gap_in_c211):
+    city = gap_in_c211
+    assert locate(*point(5, 4)) == city.c211
+    assert locate_many([point(5, 4)]) == [None]  # no grid holds it
+    assert locate(*point(7, 4)) == city.g2111
+
+
+def test_a_point_in_a_gap_of_a_street_goes_to_the_street_when_no_community_holds_it(city):
+    services.region_update(acting_user=SYSTEM, region=city.g2111, boundary=rect(6, 0, 8, 8))
+    services.region_update(acting_user=SYSTEM, region=city.c211, boundary=rect(6, 0, 8, 8))
+    assert locate(*point(5, 4)) == city.s21
+    services.region_update(acting_user=SYSTEM, region=city.s21, boundary=rect(6, 0, 8, 8))
+    assert locate(*point(5, 4)) == city.d2
+    with pytest.raises(OutsideCity):
+        locate(*point(9, 4))
+
+
+def test_filing_in_a_gap_goes_to_the_nearest_grid_of_the_region_that_holds_the_point(gap_in_c211):
+    city = gap_in_c211
+    grid, community, gap = locate_module.locate_home(*point(5.5, 4))
+    assert (grid, community) == (city.g2111, city.c211)
+    assert gap.region == city.c211
+    # 0.5 units (0.005 degrees of longitude at 23.04 N) west of the grid's edge at x = 6
+    assert gap.grid_distance_m == pytest.approx(0.005 * 111_194.93 * math.cos(math.radians(23.04)), rel=1e-4)
+
+
+def test_filing_in_a_gap_of_a_region_without_grids_goes_to_the_nearest_grid_of_its_parent(city):
+    """C211 shrunk to x 6..8 leaves x 4..6 of the street S21 to no community; G2111 is S21's only grid."""
+    services.region_update(acting_user=SYSTEM, region=city.g2111, boundary=rect(6, 0, 8, 8))
+    services.region_update(acting_user=SYSTEM, region=city.c211, boundary=rect(6, 0, 8, 8))
+    grid, community, gap = locate_module.locate_home(*point(4.5, 1))
+    assert (grid, community, gap.region) == (city.g2111, city.c211, city.s21)
+    assert gap.grid_distance_m > 0
+
+
+def test_a_gap_of_a_city_without_grids_is_refused_clearly(db):
+    city = services.region_create(acting_user=SYSTEM,
+                                  parent=None, level=1, code="450000", name="空市", boundary=rect(0, 0, 8, 8))
+    with pytest.raises(locate_module.NoGrid) as caught:
+        locate_module.locate_home(*point(1, 1))
+    assert caught.value.code == "no_grid" and "空市" in str(caught.value.message)
+    assert locate(*point(1, 1)) == city

@@ -4,7 +4,9 @@ import pytest
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from tests.factories import point
+from governance.access import SYSTEM
+from grids import services as grid_services
+from tests.factories import point, rect
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +145,18 @@ def test_locate_outside_the_city_answers_400_outside_city(api, city, people):
     assert response.status_code == 400
     error = assert_error_shape(response, "outside_city")
     assert "outside the city" in error["message"]
+
+
+def test_locate_in_a_gap_answers_the_deepest_region_that_holds_the_point_and_says_so(api, city, people):
+    # x 4..6 of C211: no grid
+    grid_services.region_update(acting_user=SYSTEM, region=city.g2111, boundary=rect(6, 0, 8, 8))
+    client = as_user(api, people.city_admin)
+    body = locate(client, 5, 4).json()
+    assert (body["id"], body["level"], body["gap"]) == (city.c211.pk, 4, True)
+    body = locate(client, 7, 4).json()
+    assert (body["id"], body["level"], body["gap"]) == (city.g2111.pk, 5, False)
+    assert locate(as_user(api, people.d1_command), 5, 4).status_code == 404  # the east district is hidden
+    assert_error_shape(locate(client, 9, 4), "outside_city")
 
 
 @pytest.mark.parametrize(("params", "field"), [

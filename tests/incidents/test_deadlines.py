@@ -4,7 +4,7 @@ Facts from chinesecalendar 1.11 for 2026 (State Council notice 国办发明电�
 
 * Spring Festival: 15–23 February off; Saturday 14 and Saturday 28 February are make-up working days.
 * National Day: 1–7 October off; Sunday 20 September and Saturday 10 October are make-up working days.
-* 2027 is not known to the library at all.
+* 2027 is not known to the library at all: its public holidays come from the regulation.
 
 Counting starts on the first working day after the acceptance date; the deadline is the
 end (23:59:59.999999, Beijing time) of the n-th working day counted.
@@ -93,12 +93,12 @@ def test_handle_deadline_across_national_day(accept_with_limit, accepted, days, 
     assert incident.deadline_note == ""
 
 
-def test_deadline_into_a_year_nobody_entered_falls_back_to_weekends_and_says_so(accept_with_limit):
-    # 31 Dec 2026 (Thu) works; Friday 1 January 2027 counts as a working day for want of data.
+def test_deadline_into_a_year_nobody_entered_skips_the_holidays_the_law_fixes_and_says_so(accept_with_limit):
+    # 31 Dec 2026 (Thu) works; Friday 1 January 2027 is New Year's Day by law, though no schedule is entered.
     with translation.override("en"):
         incident = accept_with_limit(on(2026, 12, 30), 3)
-    assert due_day(incident) == date(2027, 1, 4)
-    assert "2027" in incident.deadline_note and "Monday to Friday" in incident.deadline_note
+    assert due_day(incident) == date(2027, 1, 5)
+    assert "2027" in incident.deadline_note and "not published" in incident.deadline_note
 
 
 def test_deadline_inside_the_known_year_has_no_note_even_in_december(accept_with_limit):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -11,11 +12,13 @@ import pytest
 from governance.access import SYSTEM
 from governance.errors import InvalidInput, PermissionDeniedError
 from governance.models import Role
+from grids import services as grid_services
+from grids.geometry import EARTH_RADIUS_M
 from grids.locate import OutsideCity
 from grids.models import Level
 from incidents import selectors, services
 from incidents.models import Category, DailyCounter, Event, Incident, Source, Status
-from tests.factories import make_user, point
+from tests.factories import make_user, point, rect
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -92,6 +95,45 @@ def test_point_outside_the_city_is_refused_and_nothing_is_stored(people, road):
     assert caught.value.status_code == 400 and caught.value.code == "outside_city"
     assert f"{lat:.6f}" in str(caught.value), "the message gives the point"
     assert not Incident.objects.exists()
+
+
+@pytest.fixture
+def gap_in_c111(city):
+    """南二网格 G1112 shrunk to x 3..4: the strip x 2..3 of 南一社区 is covered by no grid."""
+    grid_services.region_update(acting_user=SYSTEM, region=city.g1112, boundary=rect(3, 0, 4, 4))
+    return city
+
+
+def test_a_report_in_a_gap_is_filed_in_the_nearest_grid_of_the_community_and_says_so(gap_in_c111, people, road):
+    city = gap_in_c111
+    lat, lng = point(2.4, 2)  # in 南一社区, in no grid; 0.4 from G1111, 0.6 from G1112
+    filing = services.incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat, lng=lng)
+    incident = filing.incident
+    assert (incident.grid, incident.responsible_region, (incident.lat, incident.lng)) == (city.g1111, city.c111,
+                                                                                          (lat, lng))
+    report = incident.events.get(action="report")
+    assert report.data["gap_region"] == "南一社区 (440101001)"
+    assert report.data["gap_grid_distance_m"] == round(0.004 * math.pi * EARTH_RADIUS_M / 180
+                                                       * math.cos(math.radians(23.02)))
+
+
+def test_a_report_in_a_gap_nearer_another_grid_goes_there(gap_in_c111, people, road):
+    lat, lng = point(2.8, 2)
+    filing = services.incident_file(reporter=people.s11_command, category=road, title="路面塌陷", lat=lat, lng=lng)
+    assert filing.incident.grid == gap_in_c111.g1112
+    with pytest.raises(PermissionDeniedError) as caught:  # not the worker's grid: said, and nothing stored
+        services.incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat, lng=lng)
+    assert caught.value.code == "not_your_grid" and "南二网格" not in str(caught.value)  # a grid they cannot see
+    assert Incident.objects.count() == 1
+
+
+def test_the_incident_page_says_a_report_came_from_a_gap(gap_in_c111, people, road, client):
+    lat, lng = point(2.4, 2)
+    incident = services.incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat,
+                                      lng=lng).incident
+    client.force_login(people.s11_command)
+    page = client.get(f"/incidents/{incident.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Reported in a gap of the territory: the point lies in 南一社区 (440101001) but in none of its grids" in page
 
 
 def test_street_command_staff_may_file_anywhere_in_their_street(people, road):
@@ -215,6 +257,69 @@ def test_incident_older_than_72_hours_is_not_a_possible_duplicate(people, road, 
 def test_incident_of_another_category_is_not_a_possible_duplicate(people, noise, original):
     assert selectors.possible_duplicates(people.s11_command, category=noise, lat=original.lat, lng=original.lng,
                                          now=NOW) == []
+
+
+def metres_from(lat: float, lng: float, north_m: float, east_m: float) -> tuple[float, float]:
+    """The point ``north_m`` north and ``east_m`` east of (lat, lng), on the sphere ``distance_m`` measures."""
+    return (lat + math.degrees(north_m / EARTH_RADIUS_M),
+            lng + math.degrees(east_m / (EARTH_RADIUS_M * math.cos(math.radians(lat)))))
+
+
+@pytest.mark.parametrize("metres", [99.5, 99.9, 99.99])
+def test_an_incident_just_inside_100_m_due_north_is_a_possible_duplicate(people, road, original, metres):
+    # The square once used 111,320 m a degree and the circle a 6,371 km sphere: its
+    # northern edge lay at 99.89 m, so 99.9 m due north was inside the circle but not the square.
+    lat, lng = metres_from(original.lat, original.lng, -metres, 0)  # the original lies `metres` north
+    assert services.distance_m(lat, lng, original.lat, original.lng) == pytest.approx(metres)
+    assert selectors.possible_duplicates(people.s11_command, category=road, lat=lat, lng=lng, now=NOW) == [original]
+
+
+@pytest.mark.parametrize(("north", "east"), [(0, 99.9), (0, -99.9), (70.6, 70.6), (-70.6, -70.6)])
+def test_the_search_box_holds_the_whole_circle_east_west_and_on_the_diagonals(people, road, original, north, east):
+    lat, lng = metres_from(original.lat, original.lng, -north, -east)
+    assert services.distance_m(lat, lng, original.lat, original.lng) < 100
+    assert selectors.possible_duplicates(people.s11_command, category=road, lat=lat, lng=lng, now=NOW) == [original]
+
+
+def test_an_incident_100_5_m_away_is_not_a_possible_duplicate(people, road, original):
+    lat, lng = metres_from(original.lat, original.lng, -100.5, 0)
+    assert selectors.possible_duplicates(people.s11_command, category=road, lat=lat, lng=lng, now=NOW) == []
+
+
+def test_a_duplicate_in_a_crowd_of_newer_reports_just_outside_100_m_is_found(people, road, file_incident):
+    """The issue's figures: one open incident 60 m away, 55 newer ones 125-131 m away on the diagonals."""
+    here = point(1, 2)  # inside grid G1111, about a kilometre from its edges
+    near = file_incident(now=at(2026, 11, 23, 0, 0))
+    Incident.objects.filter(pk=near.pk).update(lat=metres_from(*here, 60, 0)[0], lng=here[1])
+    crowd = []
+    for i in range(55):
+        metres = 125 + 6 * i / 54  # 125 .. 131 m
+        north_sign, east_sign = [(1, 1), (1, -1), (-1, 1), (-1, -1)][i % 4]
+        side = metres / math.sqrt(2)
+        incident = file_incident(now=at(2026, 11, 23, 1, 0) + timedelta(minutes=i))
+        lat, lng = metres_from(*here, north_sign * side, east_sign * side)
+        Incident.objects.filter(pk=incident.pk).update(lat=lat, lng=lng)
+        crowd.append(incident.pk)
+    box = services.nearby_box(*here, services.DUPLICATE_RADIUS_M)
+    in_the_box = Incident.objects.filter(pk__in=crowd, **box).count()
+    assert in_the_box == 55, "every newer report lies inside the search square, outside the circle"
+
+    found = selectors.possible_duplicates(people.s11_command, category=road, lat=here[0], lng=here[1], now=NOW)
+
+    assert found == [near]
+
+
+def test_possible_duplicates_are_the_nearest_50_nearest_first(people, road, file_incident):
+    here = point(1, 2)
+    by_distance = {}
+    for i in range(60):
+        incident = file_incident(now=at(2026, 11, 23, 1, 0) + timedelta(minutes=i))
+        metres = 90 - i  # the newest are the nearest
+        Incident.objects.filter(pk=incident.pk).update(lat=metres_from(*here, metres, 0)[0])
+        by_distance[incident.pk] = metres
+    found = selectors.possible_duplicates(people.s11_command, category=road, lat=here[0], lng=here[1], now=NOW)
+    assert len(found) == services.DUPLICATE_LIMIT == 50
+    assert [by_distance[i.pk] for i in found] == sorted(by_distance.values())[:50]
 
 
 def test_possible_duplicates_stay_inside_the_users_scope(people, road, original):
