@@ -47,7 +47,7 @@ from incidents.models import (
     Status,
     UnitTask,
 )
-from incidents.workflow import TRANSITIONS, Transition
+from incidents.workflow import TRANSITIONS, Clock, Transition
 
 MAX_PHOTOS = 9
 
@@ -170,9 +170,10 @@ def _file(*, reporter, category: Category, title: str, lat: float, lng: float, d
             reporter_phone=reporter_phone[:20],
             idempotency_key=idempotency_key or None,
             reported_at=now,
-            accept_due_at=deadline,
+            **deadline.fields(),
         )
-        event = _record(incident, "report", "", Status.REPORTED, reporter, now, description.strip())
+        event = _record(incident, "report", "", Status.REPORTED, reporter, now, description.strip(),
+                        deadline=deadline.record(Clock.RESTART))
         stored = _store_photos(incident, event, cleaned, reporter, now)
     return Filing(incident, created=True, event=event, attachments=tuple(stored))
 
@@ -277,9 +278,13 @@ def _holds_active_task(incident: Incident, actor) -> bool:
 
 def _apply(incident: Incident, transition: Transition, actor, now: datetime, note: str = "",
            to_status: str | None = None, photos: Iterable = (), **data) -> Event:
+    """The new status, the deadline as the transition's clock says, the version, and the timeline event."""
     from_status = incident.status
     target = to_status or transition.target or from_status
     incident.status = target
+    deadline = deadlines.apply_clock(incident, transition.clock, now)
+    if deadline is not None:
+        data["deadline"] = deadline
     incident.version += 1
     incident.save()
     event = _record(incident, transition.name, from_status, target, actor, now, note.strip(), **data)
@@ -301,9 +306,7 @@ def incident_accept(*, incident, actor, note: str = "", expected_version: int | 
     now = now or timezone.now()
     incident, t = _begin(incident, "accept", actor, note, expected_version)
     incident.accepted_at = now
-    incident.handle_due_at, fallback_note = deadlines.handle_deadline(now, incident.category)
-    incident.deadline_note = fallback_note
-    _apply(incident, t, actor, now, note)
+    _apply(incident, t, actor, now, note)  # the handling clock starts (workflow: accept restarts)
     return incident
 
 
@@ -477,16 +480,21 @@ def incident_park(*, incident, actor, note: str, review_on: date, expected_versi
 @transaction.atomic
 def incident_escalate(*, incident, actor, note: str, expected_version: int | None = None,
                       now: datetime | None = None) -> Incident:
-    """Hand the incident to the command centre one level up, with a fresh deadline there."""
+    """Hand the incident to the command centre one level up, with a fresh deadline there.
+
+    The sweep's automatic escalation (``governance.alerts.sweep.IncidentWatcher``) does the
+    same in SQL, with the same deadlines (``incidents.deadlines``); a test holds them equal.
+    """
     now = now or timezone.now()
     incident, t = _begin(incident, "escalate", actor, note, expected_version)
-    _escalate(incident, now)
+    _escalate(incident)
     _apply(incident, t, actor, now, note, to_level=incident.responsible_level,
            to_region=incident.responsible_region.name)
     return incident
 
 
-def _escalate(incident: Incident, now: datetime) -> None:
+def _escalate(incident: Incident) -> None:
+    """One level up: the parent command centre holds it (the deadline is the clock's, in ``_apply``)."""
     if incident.responsible_level <= Level.CITY:
         raise TransitionNotAllowed(_("Incident %(number)s is already held by the city's command centre.")
                                    % {"number": incident.number})
@@ -494,10 +502,6 @@ def _escalate(incident: Incident, now: datetime) -> None:
     incident.responsible_region = parent
     incident.responsible_level = parent.level
     incident.escalation_count += 1
-    if incident.status == Status.REPORTED:
-        incident.accept_due_at = deadlines.accept_deadline(now, incident.category)
-    else:
-        incident.handle_due_at, incident.deadline_note = deadlines.handle_deadline(now, incident.category)
 
 
 @transaction.atomic

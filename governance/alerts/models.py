@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -9,6 +11,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from governance.scoping import RestrictedQuerySet
+
+# A deadline is approaching (yellow) once this share of its allowed time has passed, measured in
+# the unit of its limit: clock time for a limit in hours, working time for one in working days.
+# Every watcher computes its subjects' warning instants with it (incidents: ``incidents.deadlines``).
+APPROACHING_SHARE = Fraction(4, 5)
 
 
 class AlertKind(models.TextChoices):
