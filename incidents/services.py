@@ -232,9 +232,15 @@ def _lock(incident: Incident | int, expected_version: int | None) -> Incident:
     pk = incident.pk if isinstance(incident, Incident) else incident
     # of=self: lock the incident only, not the category and regions joined to it (every
     # transition of the same category would queue behind one another); no boundaries read.
-    locked = (Incident.objects.select_for_update(of=("self",))
-              .select_related("category", "grid", "responsible_region")
-              .defer("grid__boundary", "responsible_region__boundary").filter(pk=pk).first())
+    query = (Incident.objects.select_for_update(of=("self",))
+             .select_related("category", "grid", "responsible_region")
+             .defer("grid__boundary", "responsible_region__boundary").filter(pk=pk))
+    locked = query.first()
+    if locked is None and Incident.objects.filter(pk=pk).exists():
+        # Changed while we waited for its lock (an escalation moved it up): PostgreSQL rechecked the
+        # new row against the regions it had joined before the wait, and dropped it. The lock is ours
+        # now; read it again, with a fresh view of its regions.
+        locked = query.first()
     if locked is None:
         raise NotFoundError()
     if expected_version is not None and locked.version != expected_version:
