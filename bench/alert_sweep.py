@@ -302,7 +302,8 @@ class Accepts:
         ordered = sorted(self.latencies)
         p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
         return (f"{len(ordered)} accepts, p50 {statistics.median(ordered) * 1000:6.0f} ms, "
-                f"p95 {p95 * 1000:6.0f} ms, max {ordered[-1] * 1000:6.0f} ms, answers {self.statuses}")
+                f"p95 {p95 * 1000:6.0f} ms, max {ordered[-1] * 1000:6.0f} ms (the first "
+                f"{self.latencies[0] * 1000:.0f} ms), answers {self.statuses}")
 
 
 def main() -> None:
