@@ -68,8 +68,9 @@ def role_assign(*, user, role: str, region: Region | None = None, unit: Unit | N
 @transaction.atomic
 def role_revoke(*, assignment: RoleAssignment, acting_user) -> RoleAssignment:
     """End a role assignment (the row stays, with when it was revoked)."""
-    assignment = RoleAssignment.objects.select_for_update().select_related("region", "unit__home_region", "user").get(
-        pk=assignment.pk)
+    # of=self: lock the assignment only (its region and unit are outer joins, which PostgreSQL cannot lock)
+    assignment = (RoleAssignment.objects.select_for_update(of=("self",))
+                  .select_related("region", "unit__home_region", "user").get(pk=assignment.pk))
     require_administer(acting_user, _assignment_target_path(assignment.region, assignment.unit), assignment)
     if assignment.revoked_at is None:
         assignment.revoked_at = timezone.now()

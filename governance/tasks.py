@@ -8,16 +8,33 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+# A sweep that finds another holding the lock tries again this soon, this many times: a minute in all,
+# the life of beat's message (expire_seconds = 60), after which the next minute's sweep takes over.
+SWEEP_BUSY_RETRY_SECONDS = 5
+SWEEP_BUSY_MAX_RETRIES = 12
 
 
-@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, max_retries=3, retry_backoff=True,
+class SweepBusy(Exception):
+    """Another sweep held the lock all along: this one did nothing."""
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=TRANSIENT_ERRORS, max_retries=3, retry_backoff=True,
              retry_backoff_max=30, retry_jitter=True)
-def sweep_deadlines(now: str | None = None) -> dict:
-    """The alert sweep (governance.alerts.sweep), run every minute by beat. ``now``: ISO time, for tests."""
+def sweep_deadlines(self, now: str | None = None) -> dict:
+    """The alert sweep (governance.alerts.sweep), run every minute by beat. ``now``: ISO time, for tests.
+
+    A sweep that could not take the lock is not done: the holder may be a worker killed
+    mid-sweep whose statement PostgreSQL has yet to cancel. It runs again in a few
+    seconds; if the lock stays taken for its whole minute, the task fails (``SweepBusy``)
+    and says so, rather than reporting work it never did.
+    """
     from governance.alerts.sweep import run_sweep
 
     result = run_sweep(now=datetime.fromisoformat(now) if now else None)
-    return {"now": result.now.isoformat(), "skipped": result.skipped, "counts": result.counts}
+    if result.skipped:
+        raise self.retry(exc=SweepBusy("another alert sweep held the lock"), countdown=SWEEP_BUSY_RETRY_SECONDS,
+                         max_retries=SWEEP_BUSY_MAX_RETRIES)
+    return {"now": result.now.isoformat(), "counts": result.counts}
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, max_retries=3, retry_backoff=True,

@@ -37,6 +37,7 @@ from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from fractions import Fraction
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -352,6 +353,38 @@ def add_working_hours(start: datetime, hours: float) -> datetime:
     if hours < 0:
         raise ValueError("hours must not be negative")
     return _local(start) + timedelta(hours=hours)
+
+
+_DAY_US = 86_400_000_000
+
+
+def working_time_before(end: datetime, days: float | Fraction) -> datetime:
+    """The instant ``days`` of working time before ``end``.
+
+    Working time runs on working days only, all 24 hours of each (the unit a limit in
+    working days is counted in: whole days, ending at midnight); other days add none.
+    ``end`` at the last instant of a day (``end_of_day``, where every working-day
+    deadline lies) stands for the midnight that ends it, so 0.2 working days before a
+    deadline on a working day is 19:12 of that day. ``days <= 0`` answers ``end``.
+    """
+    local = _local(end)
+    left = round(Fraction(days) * _DAY_US)
+    if left <= 0:
+        return end
+    day = local.date()
+    offset = ((local.hour * 60 + local.minute) * 60 + local.second) * 1_000_000 + local.microsecond
+    if local.time() == END_OF_DAY:
+        offset = _DAY_US
+    elif offset == 0:  # midnight ends the day before
+        day, offset = day - timedelta(days=1), _DAY_US
+    snap = _snapshot()
+    while True:
+        if _works(snap, day):
+            if left <= offset:
+                midnight = datetime.combine(day, time(0), tzinfo=CALENDAR_TZ)
+                return midnight + timedelta(microseconds=offset - left)
+            left -= offset
+        day, offset = day - timedelta(days=1), _DAY_US
 
 
 def working_days_between(a: date | datetime, b: date | datetime) -> int:

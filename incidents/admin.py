@@ -160,8 +160,9 @@ class IncidentAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         (_("Place"), {"fields": ["lat", "lng", "address", "grid", "responsible_region", "responsible_level",
                                  "lead_unit"]}),
         (_("Reporter"), {"fields": ["reporter", "reporter_name", "reporter_phone"]}),
-        (_("Deadlines and steps"), {"fields": ["reported_at", "accept_due_at", "accepted_at", "handle_due_at",
-                                               "deadline_note", "dispatched_at", "handled_at", "closed_at",
+        (_("Deadlines and steps"), {"fields": ["reported_at", "accept_due_at", "accept_warn_at", "accepted_at",
+                                               "handle_due_at", "handle_warn_at", "deadline_note",
+                                               "handle_days_left", "dispatched_at", "handled_at", "closed_at",
                                                "parked_until", "escalation_count"]}),
         (_("Outcome"), {"fields": ["duplicate_of", "satisfaction", "version", "updated_at"]}),
     ]

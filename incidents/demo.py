@@ -34,15 +34,16 @@ from django.utils import timezone
 from guardian.models import UserObjectPermission
 from simple_history.utils import bulk_create_with_history
 
-from governance import workcalendar
 from governance.demo import BATCH_SIZE, CHANGE_REASON, DemoContext, demo_option, demo_step, person_name
 from governance.models import ROLE_ACTIONS, Role, RoleAssignment, Unit
 from governance.scoping import permission_codename, scopes_changed
 from grids import geometry
 from grids.locate import locate_many
 from grids.models import Level, Region
+from incidents import deadlines
 from incidents.management.commands.load_categories import DEFAULT_FILE, load_categories
 from incidents.models import Category, DailyCounter, Event, Incident, Severity, Source, Status, UnitTask
+from incidents.workflow import TRANSITIONS, Clock
 
 # About 3,000 for the default city of 1,200 grids; a smaller city gets fewer.
 INCIDENTS_PER_GRID = 2.5
@@ -292,10 +293,11 @@ class _Story:
         self.t = reported_at
         self.status = Status.REPORTED
         self.responsible_path = grid.path[: Level.COMMUNITY * STEP]
+        filed = deadlines.accept_deadline(reported_at, category)
         self.steps: list[_Step] = [_Step("report", "", Status.REPORTED, grid.worker_pk, reported_at,
-                                         rng.choice(DESCRIPTIONS))]
+                                         rng.choice(DESCRIPTIONS), {"deadline": filed.record(Clock.RESTART)})]
         self.tasks: list[dict] = []
-        self.fields: dict = {"accept_due_at": workcalendar.add_working_hours(reported_at, category.accept_hours)}
+        self.fields: dict = filed.fields()
         self.slow = rng.random() < 0.12  # a slow one runs past its deadlines
 
     def _wait(self, low_minutes: float, high_minutes: float) -> bool:
@@ -308,8 +310,15 @@ class _Story:
         return True
 
     def _step(self, action: str, to_status: str, actor_pk: int | None, note: str = "", **data) -> None:
-        self.steps.append(_Step(action, self.status, to_status, actor_pk, self.t, note, data))
-        self.status = to_status
+        """One transition: the new status, the deadline as its clock says (``incidents.deadlines``), the event."""
+        from_status, self.status = self.status, to_status
+        change = deadlines.clock_change(TRANSITIONS[action].clock, status=to_status, now=self.t,
+                                        category=self.category, handle_due_at=self.fields.get("handle_due_at"),
+                                        handle_days_left=self.fields.get("handle_days_left"))
+        if change is not None:
+            self.fields.update(change.fields)
+            data["deadline"] = change.record
+        self.steps.append(_Step(action, from_status, to_status, actor_pk, self.t, note, data))
 
     def _triager(self) -> int | None:
         return self.world.triager(self.responsible_path)
@@ -322,7 +331,6 @@ class _Story:
         self.responsible_path = self.responsible_path[:-STEP]
         parent = self.world.regions[self.responsible_path]
         self.fields["escalation_count"] = self.fields.get("escalation_count", 0) + 1
-        self.fields["accept_due_at"] = workcalendar.add_working_hours(self.t, self.category.accept_hours)
         self._step("escalate", self.status, actor, "本级无法协调处置，提请上级指挥中心处理",
                    to_level=parent.level, to_region=parent.name)
 
@@ -391,8 +399,7 @@ class _Story:
         if fate < 0.07:
             self._step("void", Status.VOIDED, self._triager(), "经核实不属于网格事件，作废处理")
             return
-        result = workcalendar.add_working_days(self.t, self.category.handle_working_days)
-        self.fields.update(accepted_at=self.t, handle_due_at=result.deadline, deadline_note=result.fallback_note())
+        self.fields["accepted_at"] = self.t
         self._step("accept", Status.ACCEPTED, self._triager())
         if not self._wait(10, 60 * 6) or not self._dispatch(set()):
             return

@@ -135,6 +135,11 @@ class Incident(models.Model):
     reported_at = models.DateTimeField(_("reported at"), db_index=True)
     accept_due_at = models.DateTimeField(_("accept by"), null=True, blank=True)
     handle_due_at = models.DateTimeField(_("handle by"), null=True, blank=True)
+    # When each deadline turns yellow, computed with it (incidents.deadlines): the sweep compares it with now.
+    accept_warn_at = models.DateTimeField(_("accept warning from"), null=True, blank=True)
+    handle_warn_at = models.DateTimeField(_("handling warning from"), null=True, blank=True)
+    # While parked (挂账) the handling clock stops: the working days it had left, given back on unparking.
+    handle_days_left = models.PositiveSmallIntegerField(_("working days left (paused)"), null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     handled_at = models.DateTimeField(null=True, blank=True)

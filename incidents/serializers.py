@@ -435,7 +435,8 @@ class IncidentDetailSerializer(IncidentSerializer):
 
     class Meta(IncidentSerializer.Meta):
         fields = [*IncidentSerializer.Meta.fields, "description", "reporter", "reporter_phone", "accepted_at",
-                  "dispatched_at", "handled_at", "closed_at", "deadline_note", "satisfaction", "escalation_count",
+                  "dispatched_at", "handled_at", "closed_at", "deadline_note", "accept_warn_at", "handle_warn_at",
+                  "handle_days_left", "satisfaction", "escalation_count",
                   "updated_at", "events", "unit_tasks", "attachments", "available_actions"]
         read_only_fields = fields
 

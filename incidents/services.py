@@ -50,7 +50,7 @@ from incidents.models import (
     Status,
     UnitTask,
 )
-from incidents.workflow import TRANSITIONS, Transition
+from incidents.workflow import TRANSITIONS, Clock, Transition
 
 MAX_PHOTOS = 9
 
@@ -218,13 +218,14 @@ def _file(*, reporter, category: Category, title: str, lat: float, lng: float, d
             idempotency_key=idempotency_key or None,
             idempotency_hash=idempotency_hash,
             reported_at=now,
-            accept_due_at=deadline,
+            **deadline.fields(),
         )
         # A point in a gap of the territory is filed in the nearest grid of the region that holds it; the
         # report says so, for the command centre to see (docs/decisions.md).
         in_gap = {} if gap is None else {"gap_region": str(gap.region),
                                          "gap_grid_distance_m": round(gap.grid_distance_m)}
-        event = _record(incident, "report", "", Status.REPORTED, reporter, now, description.strip(), **in_gap)
+        event = _record(incident, "report", "", Status.REPORTED, reporter, now, description.strip(),
+                        deadline=deadline.record(Clock.RESTART), **in_gap)
         stored = _store_photos(incident, event, cleaned, reporter, now)
     return Filing(incident, created=True, event=event, attachments=tuple(stored))
 
@@ -283,9 +284,15 @@ def _lock(incident: Incident | int, expected_version: int | None) -> Incident:
     pk = incident.pk if isinstance(incident, Incident) else incident
     # of=self: lock the incident only, not the category and regions joined to it (every
     # transition of the same category would queue behind one another); no boundaries read.
-    locked = (Incident.objects.select_for_update(of=("self",))
-              .select_related("category", "grid", "responsible_region")
-              .defer("grid__boundary", "responsible_region__boundary").filter(pk=pk).first())
+    query = (Incident.objects.select_for_update(of=("self",))
+             .select_related("category", "grid", "responsible_region")
+             .defer("grid__boundary", "responsible_region__boundary").filter(pk=pk))
+    locked = query.first()
+    if locked is None and Incident.objects.filter(pk=pk).exists():
+        # Changed while we waited for its lock (an escalation moved it up): PostgreSQL rechecked the
+        # new row against the regions it had joined before the wait, and dropped it. The lock is ours
+        # now; read it again, with a fresh view of its regions.
+        locked = query.first()
     if locked is None:
         raise NotFoundError()
     if expected_version is not None and locked.version != expected_version:
@@ -329,9 +336,13 @@ def _holds_active_task(incident: Incident, actor) -> bool:
 
 def _apply(incident: Incident, transition: Transition, actor, now: datetime, note: str = "",
            to_status: str | None = None, photos: Iterable = (), **data) -> Event:
+    """The new status, the deadline as the transition's clock says, the version, and the timeline event."""
     from_status = incident.status
     target = to_status or transition.target or from_status
     incident.status = target
+    deadline = deadlines.apply_clock(incident, transition.clock, now)
+    if deadline is not None:
+        data["deadline"] = deadline
     incident.version += 1
     incident.save()
     event = _record(incident, transition.name, from_status, target, actor, now, clean_text(note, multiline=True),
@@ -354,9 +365,7 @@ def incident_accept(*, incident, actor, note: str = "", expected_version: int | 
     now = now or timezone.now()
     incident, t = _begin(incident, "accept", actor, note, expected_version)
     incident.accepted_at = now
-    incident.handle_due_at, fallback_note = deadlines.handle_deadline(now, incident.category)
-    incident.deadline_note = fallback_note
-    _apply(incident, t, actor, now, note)
+    _apply(incident, t, actor, now, note)  # the handling clock starts (workflow: accept restarts)
     return incident
 
 
@@ -530,16 +539,21 @@ def incident_park(*, incident, actor, note: str, review_on: date, expected_versi
 @transaction.atomic
 def incident_escalate(*, incident, actor, note: str, expected_version: int | None = None,
                       now: datetime | None = None) -> Incident:
-    """Hand the incident to the command centre one level up, with a fresh deadline there."""
+    """Hand the incident to the command centre one level up, with a fresh deadline there.
+
+    The sweep's automatic escalation (``governance.alerts.sweep.IncidentWatcher``) does the
+    same in SQL, with the same deadlines (``incidents.deadlines``); a test holds them equal.
+    """
     now = now or timezone.now()
     incident, t = _begin(incident, "escalate", actor, note, expected_version)
-    _escalate(incident, now)
+    _escalate(incident)
     _apply(incident, t, actor, now, note, to_level=incident.responsible_level,
            to_region=incident.responsible_region.name)
     return incident
 
 
-def _escalate(incident: Incident, now: datetime) -> None:
+def _escalate(incident: Incident) -> None:
+    """One level up: the parent command centre holds it (the deadline is the clock's, in ``_apply``)."""
     if incident.responsible_level <= Level.CITY:
         raise TransitionNotAllowed(_("Incident %(number)s is already held by the city's command centre.")
                                    % {"number": incident.number})
@@ -547,10 +561,6 @@ def _escalate(incident: Incident, now: datetime) -> None:
     incident.responsible_region = parent
     incident.responsible_level = parent.level
     incident.escalation_count += 1
-    if incident.status == Status.REPORTED:
-        incident.accept_due_at = deadlines.accept_deadline(now, incident.category)
-    else:
-        incident.handle_due_at, incident.deadline_note = deadlines.handle_deadline(now, incident.category)
 
 
 @transaction.atomic

@@ -31,6 +31,7 @@ from governance.masking import mask_name, mask_phone
 from governance.models import Role
 from governance.scoping import Action, get_scope
 from incidents import selectors, services
+from incidents.deadlines import DeadlineChange
 from incidents.filters import IncidentFilter
 from incidents.forms import (
     ActionForm,
@@ -335,6 +336,7 @@ def _detail_context(request, incident: Incident, *, bound: ActionForm | None = N
     for event in events:
         event.label = ACTIONS[event.action].label if event.action in ACTIONS else EVENT_LABELS.get(
             event.action, event.action)
+        event.deadline = DeadlineChange.from_data(event.data)  # the deadline's history, event by event
     tasks = incident.active_tasks
     return {
         "incident": incident,

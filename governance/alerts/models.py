@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -12,6 +14,11 @@ from governance.scoping import Action, RestrictedQuerySet, Scope
 
 # Acting on an alert is acting on its subject for the command centre it is addressed to.
 ACT_ON_ALERT = Action.TRIAGE
+
+# A deadline is approaching (yellow) once this share of its allowed time has passed, measured in
+# the unit of its limit: clock time for a limit in hours, working time for one in working days.
+# Every watcher computes its subjects' warning instants with it (incidents: ``incidents.deadlines``).
+APPROACHING_SHARE = Fraction(4, 5)
 
 
 class AlertKind(models.TextChoices):

@@ -28,10 +28,12 @@ def alert_acknowledge(*, alert: Alert | int, actor, now: datetime | None = None)
     visible = Alert.objects.restrict(actor, Action.VIEW).filter(pk=pk)
     if not visible.exists():
         raise NotFoundError()
-    locked = Alert.objects.restrict(actor, ACT_ON_ALERT).select_for_update().filter(pk=pk).first()
-    if locked is None:
+    if not Alert.objects.restrict(actor, ACT_ON_ALERT).filter(pk=pk).exists():
         raise PermissionDeniedError(
             _("Only the command centre this alert is addressed to may acknowledge it."), code="not_addressee")
+    # Lock the alert row alone, by id: the scope's join is not re-checked under the lock (an alert's
+    # addressee never changes), and a join would make PostgreSQL lock the regions too (and re-check them).
+    locked = Alert.objects.select_for_update().get(pk=pk)
     if locked.acknowledged_at is None:
         locked.acknowledged_at = now or timezone.now()
         locked.acknowledged_by = actor

@@ -122,3 +122,46 @@ def test_simultaneous_filings_get_distinct_numbers(transactional_db, city, peopl
     numbers = [value for kind, value in outcomes if kind == "ok"]
     assert len(numbers) == 6, outcomes
     assert len(set(numbers)) == 6
+
+
+def test_an_accept_that_waited_for_an_escalation_of_the_same_incident_accepts_it(city, people, accepted):
+    """The row lock's recheck met a new responsible region: the incident was answered "not found"."""
+    reported = services.incident_file(reporter=people.worker_g1111, category=accepted.category, title="井盖缺失",
+                                      lat=accepted.lat, lng=accepted.lng).incident
+    escalated, release, outcome = threading.Event(), threading.Event(), {}
+
+    def escalate_and_hold():
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                services.incident_escalate(incident=reported.pk, actor=people.s11_command, note="社区协调不了")
+                escalated.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def accept():
+        try:
+            outcome["result"] = services.incident_accept(incident=reported.pk, actor=people.d1_command)
+        except Exception as exc:  # the point of the test
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    holder, acceptor = threading.Thread(target=escalate_and_hold), threading.Thread(target=accept)
+    holder.start()
+    assert escalated.wait(timeout=10)
+    acceptor.start()
+    with connection.cursor() as cursor:  # the accept waits for the escalation's row lock
+        for _ in range(100):
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                break
+            threading.Event().wait(0.1)
+    release.set()
+    holder.join(timeout=30)
+    acceptor.join(timeout=30)
+    assert "error" not in outcome, outcome
+    fresh = Incident.objects.get(pk=reported.pk)
+    assert (fresh.status, fresh.responsible_region, fresh.escalation_count) == (Status.ACCEPTED, city.s11, 1)

