@@ -110,3 +110,56 @@ class SilentServer:
         self._socket.close()
         for conn in self._open:
             conn.close()
+
+
+def database_url() -> str:
+    """The test database as a DATABASE_URL a subprocess can use (PostgreSQL: the same database)."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor != "postgresql":
+        raise RuntimeError("an in-memory SQLite test database cannot be shared with another process")
+    auth = quote(db["USER"] or "") + (":" + quote(db["PASSWORD"]) if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class CeleryWorker:
+    """A real Celery worker (solo pool, as `runportal` runs it) on a queue of its own, logging to a file."""
+
+    def __init__(self, tmp_path, *, queue: str, env: dict[str, str] | None = None):
+        import sys
+
+        from django.conf import settings
+
+        self.log_path = tmp_path / f"worker-{queue}.log"
+        self._log = open(self.log_path, "w")  # noqa: SIM115  (closed in stop)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "governance", "worker", "--pool", "solo", "-Q", queue,
+             "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "info"],
+            cwd=settings.BASE_DIR, stdout=self._log, stderr=subprocess.STDOUT,
+            env={**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+                 "DJANGO_SETTINGS_MODULE": "governance.settings", "EMAIL_URL": "consolemail://", **(env or {})},
+        )
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for(self, text: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log:
+            assert self.process.poll() is None, f"the worker exited (code {self.process.returncode}):\n{self.log}"
+            assert time.monotonic() < deadline, f"no {text!r} in the worker's log after {timeout:.0f} s:\n{self.log}"
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()  # the main pid only: a solo worker stops cleanly
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
