@@ -344,6 +344,13 @@ CITY_NAME = env.str("CITY_NAME", default="示范市")
 # Incident photos: size limit per photo and a pixel limit against decompression bombs.
 INCIDENT_PHOTO_MAX_BYTES = env.int("INCIDENT_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 INCIDENT_PHOTO_MAX_PIXELS = env.int("INCIDENT_PHOTO_MAX_PIXELS", default=40_000_000)
+# How long an upload may take, agreed by the filing page and the proxy in front of gunicorn
+# (deploy/nginx/portal-proxy.conf; tests/deploy/test_nginx.py holds them together): the page
+# gives up when no byte was sent for UPLOAD_IDLE_SECONDS (nginx's client_body_timeout) or when
+# the answer has not come UPLOAD_ANSWER_SECONDS after the last byte (nginx's proxy_read_timeout,
+# longer than gunicorn's --timeout). A slow but steady upload is never cut short.
+UPLOAD_IDLE_SECONDS = 60
+UPLOAD_ANSWER_SECONDS = 90
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Alert engine: how long an incident stays red before it climbs one level.
