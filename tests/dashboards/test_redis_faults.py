@@ -127,7 +127,8 @@ def _export_in_background(people, monkeypatch, django_capture_on_commit_callback
     client = client_for(people.d1_command)
     # A publish hanging on a silent broker must fail the test, not hang it.
     with answered_within(60), django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/dashboards/map/export/", {"format": "csv", "columns": ["number"]})
+        response = client.post("/dashboards/map/export/", {"format": "csv", "columns": ["number"]},
+                               HTTP_ACCEPT_LANGUAGE="en")
     return client, response
 
 

@@ -146,7 +146,9 @@ def test_runportal_starts_a_child_that_dies_again_and_keeps_the_others(tmp_path)
     env = embedded_env(tmp_path)
     migrate(env)
     port = free_port()
-    portal = subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), "runportal", "--port", str(port)],
+    # Started means running for a second: the worker is killed well after that (once it is consuming).
+    portal = subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), "runportal", "--port", str(port),
+                               "--start-seconds", "1"],
                               cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               start_new_session=True)
     output = Output(portal)

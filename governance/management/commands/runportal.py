@@ -98,8 +98,8 @@ class Command(BaseCommand):
             help="Seconds to wait for the web server to answer /healthz before saying so (default 120).",
         )
         parser.add_argument(
-            "--start-seconds", type=float, default=10.0,
-            help="A child that exits sooner than this after starting has failed to start (default 10).",
+            "--start-seconds", type=float, default=30.0,
+            help="A child that exits sooner than this after starting has failed to start (default 30).",
         )
         parser.add_argument(
             "--start-retries", type=int, default=3,
