@@ -148,9 +148,10 @@ class SharedMemo(Generic[T]):
     def _keep(self, token: str | None, now: float, version: Any) -> T:
         with self._lock:
             kept = self._kept
-            if (kept is not None and kept.token == token and version is not _NO_VERSION
-                    and kept.version == version and self.version is not None):
-                kept.checked_at = now  # another thread built the same while this one waited
+            if kept is not None and kept.token == token and (
+                    kept.loaded_at >= now  # another thread built it while this one waited for the lock
+                    or (self.version is not None and version is not _NO_VERSION and kept.version == version)):
+                kept.checked_at = max(kept.checked_at, now)
                 return kept.value
             version, value = self._fresh(version)
             if not self.pending():  # a change made meanwhile in this transaction: it may roll back

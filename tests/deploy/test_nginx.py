@@ -4,7 +4,7 @@ A phone on a slow network sends its photos for longer than gunicorn's ``--timeou
 straight to gunicorn, the sync worker reading the body is killed mid-upload and the
 filing is lost, and every other request waits behind it. Through nginx, the body is
 read whole first, gunicorn gets it in one go, and ``/healthz`` answers meanwhile.
-The test scales the times down (gunicorn ``--timeout 4``, an upload of about 8 s).
+The test scales the times down (gunicorn ``--timeout 2``, an upload of about 5 s).
 """
 
 from __future__ import annotations
@@ -196,7 +196,7 @@ def test_a_slow_upload_holds_no_worker_and_gets_through_behind_nginx(behind_ngin
 
     token = Token.objects.create(user=people.worker_g1111).key
     body, content_type = filing_body(road.pk, *point(1, 2))
-    gunicorn, gunicorn_port = start_gunicorn(tmp_path, timeout=4)
+    gunicorn, gunicorn_port = start_gunicorn(tmp_path, timeout=2)
     processes = [gunicorn]
     try:
         port = gunicorn_port
@@ -207,7 +207,7 @@ def test_a_slow_upload_holds_no_worker_and_gets_through_behind_nginx(behind_ngin
         uploading = threading.Event()
         answer: list[int | None] = []
         phone = threading.Thread(target=lambda: answer.append(
-            slow_filing(port, token, body, content_type, seconds_=8, progress=uploading)))
+            slow_filing(port, token, body, content_type, seconds_=5, progress=uploading)))
         phone.start()
         assert uploading.wait(timeout=30)
         healthz = get(port, "/healthz")  # the one worker is free while the phone is still sending?
