@@ -158,3 +158,18 @@ def test_an_export_queued_on_a_live_broker_stays_queued_for_the_worker(
     import redis as redis_client
 
     assert redis_client.Redis.from_url(redis.url).llen("celery") == 1  # the message waits in the queue
+
+
+def test_a_sweep_on_a_silent_broker_raises_its_alerts_and_only_loses_their_email(
+        world, silent, broker_at, django_capture_on_commit_callbacks):
+    from governance.alerts.models import Alert
+    from governance.alerts.sweep import run_sweep
+
+    broker_at(silent.url)
+    before = Alert.objects.count()
+    # The email is queued on commit: a publish hanging on the silent broker would hang the sweep's worker.
+    with answered_within(60), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        run_sweep()
+    assert callbacks, "the sweep queued its alert emails on commit"
+    assert Alert.objects.count() > before  # world.overdue was never accepted
+    assert silent.connections >= 1  # the publish was tried, and given up
