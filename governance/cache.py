@@ -15,7 +15,8 @@ an answer by default. ``ResilientRedisCache``:
   per pause.
 
 Programming errors (a wrong type, a bad command) still raise: only the failures of
-the server and the network are forgiven.
+the server and the network are forgiven. ``incr``/``decr`` raise too: no answer could
+stand for a counter that was not counted (the portal uses none).
 """
 
 from __future__ import annotations
