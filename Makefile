@@ -28,12 +28,12 @@ else
 XDIST := -n $(PYTEST_WORKERS)
 endif
 
-.PHONY: help run test deps test-deps browser-deps lint clean
+.PHONY: help run test deps test-deps system-deps lint clean
 
 help:
 	@echo "make run    set up (venv, requirements, migrate, collectstatic, demo data) and run web + worker + beat"
 	@echo "            on http://$(HOST):$(PORT)/ (HOST=... PORT=... to change)"
-	@echo "make test   set up (venv, test requirements, chromium, CJK font) and run the whole suite"
+	@echo "make test   set up (venv, test requirements, chromium, CJK font, nginx) and run the whole suite"
 	@echo "make lint   ruff"
 
 run: deps
@@ -43,7 +43,7 @@ run: deps
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runportal --host $(HOST) --port $(PORT)
 
-test: test-deps browser-deps
+test: test-deps system-deps
 	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 lint: test-deps
@@ -52,8 +52,8 @@ lint: test-deps
 deps: $(RUN_STAMP)
 test-deps: $(TEST_STAMP)
 
-browser-deps:
-	scripts/install-browser-deps.sh
+system-deps:
+	scripts/install-test-deps.sh
 
 $(PY):
 	scripts/ensure-venv.sh "$(PYTHON)" "$(VENV)"

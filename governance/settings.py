@@ -180,8 +180,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -----------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# Seconds to connect to Redis and to wait for an answer, for the cache and the broker: a LAN
+# answers in a millisecond, and a Redis that is down or silent must cost a request little
+# (redis-py's default is 5 s a call). The cache answers as a miss after that (governance/cache.py).
+REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=0.05)
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT}
+REDIS_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT}
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "governance.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_CACHE_OPTIONS,
+        }
+    }
 else:
     # A file cache is shared by web, worker and beat on one machine.
     CACHES = {
@@ -201,8 +213,17 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A broker that is down or silent: a publish fails within a fraction of a second (the
+    # caller says so, governance.celery.enqueue), not after redis-py's 5 s per attempt.
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.2}
+# Results in the database, for a task that asks for it (none does): a result store that fails
+# (PostgreSQL refusing connections) used to fail the task's retry and kill the worker, and
+# nobody reads the results: every task's effect is in its own rows (alerts, exports, tallies).
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -382,6 +403,13 @@ INCIDENT_PHOTO_MAX_PIXELS = env.int("INCIDENT_PHOTO_MAX_PIXELS", default=40_000_
 # The pixels one request may make the server decode, all its photos together (a JPEG counts at the reduced
 # scale it is decoded at): bounds the CPU and memory of one request (incidents/attachments.py).
 INCIDENT_PHOTOS_MAX_DECODED_PIXELS = env.int("INCIDENT_PHOTOS_MAX_DECODED_PIXELS", default=100_000_000)
+# How long an upload may take, agreed by the filing page and the proxy in front of gunicorn
+# (deploy/nginx/portal-proxy.conf; tests/deploy/test_nginx.py holds them together): the page
+# gives up when no byte was sent for UPLOAD_IDLE_SECONDS (nginx's client_body_timeout) or when
+# the answer has not come UPLOAD_ANSWER_SECONDS after the last byte (nginx's proxy_read_timeout,
+# longer than gunicorn's --timeout). A slow but steady upload is never cut short.
+UPLOAD_IDLE_SECONDS = 60
+UPLOAD_ANSWER_SECONDS = 90
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Alert engine: how long an incident stays red before it climbs one level.

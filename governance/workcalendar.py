@@ -24,10 +24,12 @@ Rules (docs/workcalendar.md explains why):
 * ``add_working_hours(start, h)`` counts clock hours: command centres accept day and night.
 * A year's schedule is in the table when the table holds at least one *holiday* row in it.
 
-The table is cached per process and re-read at most every ``RECHECK_SECONDS``; a
-save or delete in this process clears the cache at once. The re-read compares the
-whole table (a few dozen rows a year), so every write path is seen by every
-process (web, Celery worker, beat) within ``RECHECK_SECONDS``.
+The table is kept per process (``governance.memo``) and re-read at most every
+``RECHECK_SECONDS``: the re-read compares the whole table (a few dozen rows a year),
+so every write path is seen by every process (web, Celery worker, beat) within
+``RECHECK_SECONDS``. A save or delete in this process is seen at once when its
+transaction commits; until then only the writer's transaction reads the table on
+every call, and a rollback leaves the kept table as it was.
 """
 
 from __future__ import annotations
@@ -42,13 +44,14 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-from django.db import models, transaction
+from django.db import models
 from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from governance import statutory_holidays
+from governance.memo import SharedMemo
 from governance.models import CalendarDay, CalendarDayKind
 
 # Public holidays are announced in Beijing time, for the whole country.
@@ -132,31 +135,16 @@ def library_covers(year: int) -> bool:
 
 @dataclass
 class _Snapshot:
-    """The table as read at ``checked_at``, and per-year working-day flags built from it on demand."""
+    """The table as read, and per-year working-day flags built from it on demand."""
 
     entries: dict[date, bool]  # date -> is a working day
     holidays_by_year: Counter[int]
     working_days_by_year: Counter[int]
-    checked_at: float
     # year -> (flags, prefix): flags[i] is 1 when day i of the year works; prefix[i] = sum(flags[:i]).
     years: dict[int, tuple[bytes, array]] = field(default_factory=dict)
 
 
-class _Cache:
-    def __init__(self) -> None:
-        self.snapshot: _Snapshot | None = None
-        # Set when this process wrote the table inside a transaction that has not committed
-        # yet: it may still roll back, so re-read on every call until the commit is seen.
-        self.pending_commit = False
-
-
-_cache = _Cache()
 _clock = _time.monotonic
-
-
-def clear_cache() -> None:
-    """Forget the table; the next call re-reads it. For tests that empty tables without signals."""
-    _cache.snapshot = None
 
 
 def _read_table() -> dict[date, bool]:
@@ -166,22 +154,29 @@ def _read_table() -> dict[date, bool]:
     }
 
 
-def _snapshot() -> _Snapshot:
-    now = _clock()
-    snap = _cache.snapshot
-    if snap is not None and not _cache.pending_commit and now - snap.checked_at < RECHECK_SECONDS:
-        return snap
-    entries = _read_table()
-    if snap is not None and snap.entries == entries:
-        snap.checked_at = now  # unchanged: keep the flags already built
-        return snap
+def _build(entries: dict[date, bool]) -> _Snapshot:
     holidays: Counter[int] = Counter()
     working: Counter[int] = Counter()
     for day, works in entries.items():
         (working if works else holidays)[day.year] += 1
-    snap = _Snapshot(entries=entries, holidays_by_year=holidays, working_days_by_year=working, checked_at=now)
-    _cache.snapshot = snap
-    return snap
+    return _Snapshot(entries=entries, holidays_by_year=holidays, working_days_by_year=working)
+
+
+# The whole table is its own version: a table whose rows read the same keeps the flags already built.
+# No shared token: every call would pay a cache read for a table that changes once a year.
+TABLE: SharedMemo[_Snapshot] = SharedMemo(
+    "governance:calendar-days", version=lambda: _read_table(), build=lambda entries: _build(entries),
+    recheck_seconds=RECHECK_SECONDS, token=False, clock=lambda: _clock(),
+)
+
+
+def clear_cache() -> None:
+    """Forget the table; the next call re-reads it. For tests that empty tables without signals."""
+    TABLE.forget()
+
+
+def _snapshot() -> _Snapshot:
+    return TABLE.get()
 
 
 def _year(snap: _Snapshot, year: int) -> tuple[bytes, array]:
@@ -220,14 +215,7 @@ def _working_days_through(snap: _Snapshot, day: date) -> int:
 
 
 def _on_table_change(sender, using: str = "default", **kwargs) -> None:
-    _cache.pending_commit = True
-    _cache.snapshot = None
-    transaction.on_commit(_on_table_commit, using=using)
-
-
-def _on_table_commit() -> None:
-    _cache.pending_commit = False
-    _cache.snapshot = None
+    TABLE.changed(using=using)
 
 
 def _on_migrate(sender, **kwargs) -> None:

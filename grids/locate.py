@@ -8,14 +8,14 @@ that region nearest to the point, so a report filed there is never refused as
 
 The tree is rebuilt when the territory changes, in every process, web or worker:
 
-* the services put a fresh token in the shared cache after each commit that
-  changes the territory (``territory_changed``); every lookup reads it (one
-  cache read), so other processes see a committed change at once;
+* the services announce each change (``territory_changed``) in their transaction;
+  when it commits, the memo's token in the shared cache is replaced, and every
+  lookup reads that token (one cache read), so other processes see a committed
+  change at once; the writer's own transaction builds from the database until it
+  commits (it sees its own change), and a rollback leaves the process's tree alone;
 * the database version (the number of regions and the latest ``updated_at``) is
-  read at most every ``RECHECK_SECONDS`` per process, and on every lookup in a
-  process that changed the territory and has not yet committed: it catches a
-  change whose token was lost (the cache was down) within seconds, and lets a
-  writer see its own change inside its transaction.
+  read at most every ``RECHECK_SECONDS`` per process: it catches a change whose
+  token was lost (the cache was down) or that nobody announced, within seconds.
 
 Timestamps alone can miss a change: ``updated_at`` is set by the writer's
 clock before its commit, so a writer whose clock lags, or whose transaction
@@ -28,24 +28,20 @@ from __future__ import annotations
 
 import bisect
 import copy
-import logging
 import math
-import threading
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 import shapely
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 from shapely import STRtree
 
 from governance.errors import InvalidInput
+from governance.memo import SharedMemo
 from grids import geometry
 from grids.models import Level, Region
 
@@ -95,45 +91,12 @@ class _GridIndex:
     regions: dict[int, Region]  # id -> region above the grids, without boundary
 
 
-_lock = threading.Lock()
-_index: _GridIndex | None = None
-_checked_at = float("-inf")  # when this process last read the database version (time.monotonic)
-_uncommitted_changes = 0  # territory changes of this process whose commit has not been seen yet
-
-CHANGE_TOKEN_KEY = "grids:territory-change-token"
 RECHECK_SECONDS = 5.0
-logger = logging.getLogger(__name__)
 
 
-def territory_changed() -> None:
-    """Tell every process that boundaries changed, once the current transaction commits.
-
-    A fresh random token rather than a counter: two writers can never leave
-    the same value behind, whatever order they commit in. Until the commit, this
-    process reads the database version on every lookup (it sees its own change).
-    """
-    global _uncommitted_changes
-    _uncommitted_changes += 1
-
-    def committed():
-        global _uncommitted_changes
-        _uncommitted_changes = max(0, _uncommitted_changes - 1)
-        cache.set(CHANGE_TOKEN_KEY, uuid.uuid4().hex, timeout=None)
-
-    transaction.on_commit(committed, robust=True)
-
-
-def _change_token() -> str | None:
-    try:
-        return cache.get(CHANGE_TOKEN_KEY)
-    except Exception:  # the cache server is down: the database part of the version still holds
-        logger.warning("cannot read the territory change token from the cache", exc_info=True)
-        return None
-
-
-def _current_version(token: str | None) -> tuple:
+def _current_version() -> tuple:
     agg = Region.objects.aggregate(n=Count("id"), latest=Max("updated_at"))  # every region: gaps need them all
-    return (agg["n"], agg["latest"], token)
+    return (agg["n"], agg["latest"])
 
 
 def _build(version: tuple) -> _GridIndex:
@@ -157,28 +120,26 @@ def _build(version: tuple) -> _GridIndex:
     )
 
 
+# Looked up by name at call time, so a test may count the builds.
+GRID_INDEX: SharedMemo[_GridIndex] = SharedMemo(
+    "grids:territory", version=lambda: _current_version(), build=lambda version: _build(version),
+    recheck_seconds=RECHECK_SECONDS, key="grids:territory-change-token", clock=lambda: time.monotonic(),
+)
+CHANGE_TOKEN_KEY = GRID_INDEX.key
+
+
+def territory_changed() -> None:
+    """Tell every process that boundaries changed, once the current transaction commits."""
+    GRID_INDEX.changed()
+
+
 def grid_index() -> _GridIndex:
-    global _index, _checked_at
-    token = _change_token()
-    index = _index
-    if (index is not None and index.version[2] == token and not _uncommitted_changes
-            and time.monotonic() - _checked_at < RECHECK_SECONDS):
-        return index
-    version = _current_version(token)
-    checked_at = time.monotonic()
-    if index is None or index.version != version:
-        with _lock:
-            if _index is None or _index.version != version:
-                _index = _build(version)
-            index = _index
-    _checked_at = checked_at
-    return index
+    return GRID_INDEX.get()
 
 
 def invalidate() -> None:
-    global _index, _checked_at
-    _index = None
-    _checked_at = float("-inf")
+    """Forget this process's tree: the next lookup builds it again."""
+    GRID_INDEX.forget()
 
 
 def locate_many(points: Sequence[tuple[float, float]]) -> list[int | None]:

@@ -134,3 +134,19 @@ def _clean(probe: _Probe) -> CleanImage:
     content_type, extension = ALLOWED_FORMATS[probe.format]
     return CleanImage(content, content_type, extension, image.width, image.height,
                       hashlib.sha256(content).hexdigest(), probe.name[:200])
+
+
+def reclaim_orphan_photos(*, now=None, grace=None) -> list[str]:
+    """Photos of the last two months' folders that no attachment row refers to (``governance.orphans``)."""
+    from django.utils import timezone
+
+    from governance import orphans
+    from incidents.models import Attachment
+
+    def referenced(names) -> set[str]:
+        return set(Attachment.objects.filter(file__in=names).values_list("file", flat=True))
+
+    now = now or timezone.now()
+    return orphans.reclaim(storage=Attachment._meta.get_field("file").storage,
+                           folders=orphans.month_folders("incidents", now), referenced=referenced, now=now,
+                           grace=orphans.GRACE if grace is None else grace)

@@ -235,17 +235,29 @@ _written_files: ContextVar[list[str] | None] = ContextVar("incident_written_file
 
 @contextmanager
 def atomic_with_files():
-    """A transaction whose stored photos are deleted again if it rolls back (Django has no on_rollback)."""
+    """A transaction whose stored photos are deleted again if it rolls back (Django has no on_rollback).
+
+    Only when its body raised, so the transaction certainly rolled back: a commit that fails
+    may have committed, and deleting then would leave rows without files. Those files, and
+    those of a process killed before it could delete anything, are the hourly task's to find
+    (``incidents.tasks.reclaim_orphan_photos``), which deletes only files no row refers to.
+    """
     enclosing = _written_files.get()
     written: list[str] = []
     token = _written_files.set(written)
+    body_raised = False
     try:
         with transaction.atomic():
-            yield
+            try:
+                yield
+            except BaseException:
+                body_raised = True
+                raise
     except BaseException:
-        storage = Attachment._meta.get_field("file").storage
-        for name in written:
-            storage.delete(name)
+        if body_raised:
+            storage = Attachment._meta.get_field("file").storage
+            for name in written:
+                storage.delete(name)
         raise
     else:
         # Only a savepoint was released: the enclosing block may still roll back and must delete these too.

@@ -205,6 +205,9 @@ def incident_file(request):
         "api_url": API_FILE_URL,
         "duplicates_url": API_DUPLICATES_URL,
         "messages_js": filing_messages(),
+        # How long the page waits: the limits of the proxy in front (deploy/nginx/portal-proxy.conf).
+        "upload_idle_seconds": settings.UPLOAD_IDLE_SECONDS,
+        "upload_answer_seconds": settings.UPLOAD_ANSWER_SECONDS,
     })
 
 
@@ -212,7 +215,8 @@ def filing_messages() -> dict[str, str]:
     """What the filing page's script says, translated here so the script holds no words of its own."""
     return {
         "sending": _("Sending… keep this page open."),
-        "sending_slow": _("Still sending: the connection is slow. Keep this page open."),
+        "sending_progress": _("Sending: %(percent)s%% of %(size)s. Keep this page open."),
+        "waiting": _("Sent. Waiting for the answer…"),
         "network": _("The submission did not get through (no connection, or the network is too slow). "
                      "Nothing you entered is lost: press Retry. It will not be filed twice."),
         "server": _("The server could not take the submission just now (error %(status)s). Press Retry; "

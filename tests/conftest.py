@@ -39,21 +39,15 @@ def _isolated_redis_cache(settings):
 
 
 @pytest.fixture(autouse=True)
-def _no_change_waiting_for_a_commit():
-    """A test's transaction is rolled back, so changes it made never commit.
+def _forget_what_the_rollback_changed():
+    """Each test writes tables under the per-process memos and rolls them back unannounced.
 
-    The work calendar and ``locate`` keep reading the database on every call while
-    a change of this process waits for its commit (Django has no on-rollback hook):
-    correct, but a rolled-back test would leave the next tests of this worker on that
-    slow path, and query-count tests would depend on the order tests ran in.
+    Factories and bulk inserts announce nothing, and a test's rollback announces nothing
+    either, so a copy kept during one test (the grids, the categories, the calendar) may
+    describe rows that no longer exist in the next. Changes waiting for a commit need no
+    reset: they are pending only inside the transaction that made them (governance.memo).
     """
     yield
-    from governance import memo, workcalendar
-    from grids import locate
+    from governance import memo
 
-    # the rollback itself changed the table and the grids under the caches, unannounced
-    workcalendar.clear_cache()
-    workcalendar._cache.pending_commit = False
-    locate.invalidate()
-    locate._uncommitted_changes = 0
     memo.forget_all()

@@ -127,3 +127,20 @@ def build_personas(c: City) -> Personas:
         s11_mediator=make_user("s11_mediator", role=Role.MEDIATOR, unit=c.unit_s11_mediation),
         nobody=make_user("nobody"),
     )
+
+
+def commit_memo_changes() -> None:
+    """Announce the memo changes this test's transaction holds, as its commit would.
+
+    A test's transaction never commits, so the changes its fixtures made (roles, grids,
+    categories) stay pending in it and every memo reads the database on every use
+    (governance.memo). Tests of what a process keeps call this first: "committed long ago".
+    Only the memos' own hooks run; other on-commit work (tasks, emails) is left alone.
+    """
+    from django.db import connection
+
+    from governance.memo import _Announce
+
+    for _sids, hook, *_rest in connection.run_on_commit:
+        if isinstance(hook, _Announce) and not hook.ran:
+            hook()

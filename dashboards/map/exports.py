@@ -22,6 +22,7 @@ from django.core.files import File
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dashboards.map.stats import filtered_incidents
@@ -188,3 +189,17 @@ def run_export(export_id: int) -> str:
     IncidentExport.objects.filter(pk=export.pk).update(status=ExportStatus.DONE, done=total, file=export.file.name,
                                                        finished_at=timezone.now())
     return export.file.name
+
+
+def queue_export(export: IncidentExport) -> bool:
+    """Hand the export to a worker; when the broker cannot take it, mark it failed, saying why."""
+    from dashboards.map.tasks import run_incident_export
+    from governance.celery import enqueue
+
+    if enqueue(run_incident_export, export.pk):
+        return True
+    IncidentExport.objects.filter(pk=export.pk, status=ExportStatus.QUEUED).update(
+        status=ExportStatus.FAILED, finished_at=timezone.now(),
+        error=gettext("The export could not be queued: the background task service does not answer. "
+                      "Try again in a few minutes."))
+    return False

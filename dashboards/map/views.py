@@ -167,9 +167,8 @@ def export(request):
         return response
     job = IncidentExport.objects.create(owner=request.user, fmt=fmt, params=exports.params_to_json(params),
                                         columns=columns)
-    from dashboards.map.tasks import run_incident_export
-
-    transaction.on_commit(lambda: run_incident_export.delay(job.pk))
+    # The progress page says so when the export could not be queued (the broker is down).
+    transaction.on_commit(lambda: exports.queue_export(job), robust=True)
     return redirect("dashboards:map-export-progress", pk=job.pk)
 
 

@@ -1,9 +1,9 @@
 /* Filing an incident from a phone on a patchy network.
  *
  * The page works without this script: the form posts to the Django view.
- * With it, the form is sent with fetch() to the REST API, carrying the
- * idempotency key the form was given once: a retry after a lost answer files
- * the same incident, never a second one. A failed submission says so and offers
+ * With it, the form is sent to the REST API, carrying the idempotency key the
+ * form was given once: a retry after a lost answer files the same incident,
+ * never a second one. While it is sent, the page says how much went out. A failed submission says so and offers
  * Retry, which resends the same key; a second tap while sending does nothing.
  */
 (function () {
@@ -17,7 +17,11 @@
   var MAX_PHOTOS = 9;
   var SHRINK_ABOVE_BYTES = 1200 * 1024; // photos larger than this are scaled down before upload
   var SHRINK_TO_PX = 2048;
-  var TIMEOUT_MS = 120000;
+  // The server's limits (deploy/nginx/portal-proxy.conf), rendered into the form: give up when
+  // no byte went out for this long, or when the answer is this late after the last byte. A slow
+  // but steady upload (nine photos on Slow 3G take minutes) is never cut short.
+  var IDLE_MS = 1000 * (Number(form.getAttribute("data-upload-idle-seconds")) || 60);
+  var ANSWER_MS = 1000 * (Number(form.getAttribute("data-upload-answer-seconds")) || 90);
 
   var statusBox = document.getElementById("submit-status");
   var statusText = statusBox.querySelector("[data-slot=message]");
@@ -35,7 +39,7 @@
   function fmt(text, values) {
     return text.replace(/%\((\w+)\)[sd]/g, function (_m, name) {
       return values && values[name] !== undefined ? values[name] : "";
-    });
+    }).replace(/%%/g, "%"); // the messages are Python format strings: "%%" is a per cent sign
   }
 
   /* --- The idempotency key: one per form, kept across retries ------------------ */
@@ -367,32 +371,58 @@
     return data;
   }
 
+  function megabytes(bytes) {
+    return (bytes / (1024 * 1024)).toFixed(1) + " MB";
+  }
+
+  /* XMLHttpRequest, not fetch(): only it tells how much of the upload went out, which is
+     what the grid worker needs to see, and what the page's patience is measured by. */
+  function post(url, data, onProgress) {
+    return new Promise(function (resolve, reject) {
+      var xhr = new XMLHttpRequest();
+      var watchdog = null;
+      function wait(ms) {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(function () { xhr.abort(); }, ms);
+      }
+      xhr.open("POST", url);
+      xhr.withCredentials = true;
+      xhr.setRequestHeader("X-CSRFToken", csrfToken());
+      xhr.setRequestHeader("Idempotency-Key", keyInput.value);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.onprogress = function (event) {
+        wait(IDLE_MS); // bytes are moving: the idle clock starts again
+        if (event.lengthComputable) onProgress(event.loaded, event.total);
+      };
+      xhr.upload.onload = function () { wait(ANSWER_MS); onProgress(-1, 0); };
+      xhr.onload = function () { clearTimeout(watchdog); resolve({ status: xhr.status, text: xhr.responseText }); };
+      xhr.onerror = xhr.onabort = xhr.ontimeout = function () { clearTimeout(watchdog); reject(new Error("network")); };
+      wait(IDLE_MS);
+      xhr.send(data);
+    });
+  }
+
   function send() {
     if (busy) return;
     setBusy(true);
     say(MSG.sending, "sending", false);
-    var slowTimer = setTimeout(function () { say(MSG.sending_slow, "sending", false); }, 8000);
-    var controller = window.AbortController ? new AbortController() : null;
-    var timeout = controller ? setTimeout(function () { controller.abort(); }, TIMEOUT_MS) : null;
-    var done = function () { clearTimeout(slowTimer); clearTimeout(timeout); };
+    var lastSaid = 0;
 
     preparedPhotos.then(function (photos) {
-      return fetch(form.getAttribute("data-api-url"), {
-        method: "POST",
-        body: body(photos),
-        credentials: "same-origin",
-        headers: { "X-CSRFToken": csrfToken(), "Idempotency-Key": keyInput.value, Accept: "application/json" },
-        signal: controller ? controller.signal : undefined
+      return post(form.getAttribute("data-api-url"), body(photos), function (loaded, total) {
+        if (loaded < 0) {
+          say(MSG.waiting, "sending", false);
+        } else if (total && Date.now() - lastSaid > 500) {
+          lastSaid = Date.now();
+          say(fmt(MSG.sending_progress, { percent: Math.floor(100 * loaded / total), size: megabytes(total) }),
+              "sending", false);
+        }
       });
-    }).then(function (response) {
-      done();
-      return response.text().then(function (text) {
-        var data = null;
-        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
-        handleAnswer(response.status, data);
-      });
+    }).then(function (answer) {
+      var data = null;
+      try { data = answer.text ? JSON.parse(answer.text) : null; } catch (e) { data = null; }
+      handleAnswer(answer.status, data);
     }).catch(function () {
-      done();
       setBusy(false);
       say(MSG.network, "failed", true);
     });

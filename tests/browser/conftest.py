@@ -50,7 +50,7 @@ def playwright():
     from playwright.sync_api import sync_playwright
 
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (scripts/install-browser-deps.sh)")
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (scripts/install-test-deps.sh)")
     with sync_playwright() as p:
         yield p
 

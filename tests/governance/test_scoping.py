@@ -5,6 +5,7 @@ from governance.errors import PermissionDeniedError
 from governance.models import Unit
 from governance.scoping import Action
 from grids.models import Region
+from tests.factories import commit_memo_changes
 
 pytestmark = pytest.mark.django_db
 
@@ -99,9 +100,7 @@ def fresh(user):
 @pytest.fixture
 def settled(people):
     """The personas' roles as if committed long ago (a test never commits: nothing would be kept)."""
-    from governance.scoping import SCOPES
-
-    SCOPES.forget()
+    commit_memo_changes()
 
 
 def test_a_kept_scope_is_answered_without_a_query(city, people, settled, django_assert_num_queries):

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from governance import statutory_holidays, workcalendar
@@ -507,7 +508,6 @@ def quiet_process(monkeypatch):
     """A process that has not written the table itself, with a clock the test moves by hand."""
     clock = [1000.0]
     monkeypatch.setattr(workcalendar, "_clock", lambda: clock[0])
-    monkeypatch.setattr(workcalendar._cache, "pending_commit", False)
     workcalendar.clear_cache()
     yield clock
     workcalendar.clear_cache()
@@ -532,8 +532,8 @@ def test_after_its_own_write_commits_a_process_rereads_once_per_interval_again(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         holiday(date(2027, 3, 5))
-        assert workcalendar._cache.pending_commit  # uncommitted: re-read on every call
-    assert not workcalendar._cache.pending_commit
+        assert workcalendar.TABLE.pending()  # uncommitted: re-read on every call
+    assert not workcalendar.TABLE.pending()
     with django_assert_max_num_queries(1):
         for _ in range(50):
             assert due(at(2027, 3, 4), 1) == date(2027, 3, 8)
@@ -546,6 +546,23 @@ def test_a_rolled_back_row_is_not_seen():
         assert due(filed, 1) == date(2027, 3, 8)
         raise RuntimeError("rolled back")
     assert due(filed, 1) == date(2027, 3, 5)
+
+
+def test_after_a_rolled_back_write_the_process_reads_the_table_once_per_interval(
+    quiet_process, django_assert_num_queries
+):
+    filed = at(2027, 3, 4)  # a Thursday of an ordinary week
+    assert due(filed, 1) == date(2027, 3, 5)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        holiday(date(2027, 3, 5))
+        for _ in range(2):
+            with CaptureQueriesContext(connection) as reads:  # its own write, uncommitted: read on every call
+                assert due(filed, 1) == date(2027, 3, 8)
+            assert len(reads) >= 1
+        raise RuntimeError("rolled back")
+    with django_assert_num_queries(0):  # the table kept before the write still stands
+        for _ in range(20):
+            assert due(filed, 1) == date(2027, 3, 5)
 
 
 def test_many_deadlines_read_the_table_at_most_once(django_assert_max_num_queries, quiet_process):

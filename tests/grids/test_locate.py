@@ -3,6 +3,7 @@
 import math
 
 import pytest
+from django.db import transaction
 from django.utils import translation
 
 from governance.access import SYSTEM
@@ -10,7 +11,7 @@ from grids import locate as locate_module
 from grids import services
 from grids.locate import OutsideCity, locate, locate_many
 from grids.models import Region
-from tests.factories import point, rect
+from tests.factories import commit_memo_changes, point, rect
 
 pytestmark = pytest.mark.django_db
 
@@ -162,14 +163,14 @@ def test_a_cache_that_cannot_be_read_does_not_stop_locate(city, monkeypatch):
         def get(self, *args, **kwargs):
             raise ConnectionError("cache server down")
 
-    monkeypatch.setattr(locate_module, "cache", DownCache())
+    monkeypatch.setattr("governance.memo.cache", DownCache())
     assert locate(*point(1, 1)) == city.g1111
 
 
 @pytest.fixture
-def settled(monkeypatch):
-    """This process has no territory change of its own waiting for a commit (tests never commit)."""
-    monkeypatch.setattr(locate_module, "_uncommitted_changes", 0)
+def settled(city):
+    """The city as if committed long ago (a test never commits: nothing would be kept), no tree kept yet."""
+    commit_memo_changes()
     locate_module.invalidate()
 
 
@@ -177,6 +178,22 @@ def test_a_settled_lookup_reads_no_database_version(city, settled, django_assert
     locate_many([point(1, 1)])  # builds the tree and reads the version
     with django_assert_num_queries(0):
         assert locate_many([point(1, 1), point(6, 6)]) == [city.g1111.pk, city.g2111.pk]
+
+
+def test_a_rolled_back_boundary_change_leaves_the_kept_tree_and_reads_nothing_after(
+        city, settled, builds, django_assert_num_queries):
+    probe = point(2.5, 1)
+    assert locate(*probe) == city.g1112
+    built = len(builds)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.region_update(acting_user=SYSTEM, region=city.g1112, boundary=rect(3, 0, 4, 4))
+        services.region_update(acting_user=SYSTEM, region=city.g1111, boundary=rect(0, 0, 3, 4))
+        assert locate(*probe) == city.g1111  # its own change, uncommitted
+        raise RuntimeError("rolled back")
+    with django_assert_num_queries(0):
+        for _ in range(10):
+            assert locate_many([probe]) == [city.g1112.pk]
+    assert len(builds) == built + 1  # the one build inside the transaction, never kept
 
 
 def test_a_token_put_by_another_process_rebuilds_at_once(city, settled, builds):

@@ -145,3 +145,49 @@ def test_report_back_with_photos_rolled_back_by_a_stale_version_stores_nothing(c
     attachment = Attachment.objects.get()
     assert attachment.event.action == "report_back" and attachment.uploaded_by == people.d1_police_handler
     assert len(stored_files(settings)) == 1
+
+
+def test_a_commit_that_fails_leaves_its_photos_for_the_reclaim_to_decide(
+        transactional_db, people, road, settings, monkeypatch):
+    """A failed commit may have committed: deleting its files could leave rows without files."""
+    from django.db import DatabaseError, connection
+
+    def commit_fails(*args, **kwargs):
+        raise DatabaseError("connection lost during commit")
+
+    with monkeypatch.context() as patch, pytest.raises(DatabaseError, match="during commit"):
+        patch.setattr(connection, "commit", commit_fails)  # the filing's own transaction: the outermost
+        file_with(people, road, [photo()])
+    assert len(stored_files(settings)) == 1
+
+
+def test_the_hourly_reclaim_deletes_old_files_no_row_refers_to_and_nothing_else(people, road, settings):
+    import os
+    from datetime import timedelta
+
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from incidents.attachments import reclaim_orphan_photos
+    from incidents.tasks import reclaim_orphan_photos as reclaim_task
+
+    filed = file_with(people, road, [photo()]).incident
+    month = timezone.localtime().strftime("%Y/%m")
+    killed = default_storage.save(f"incidents/{month}/killed-mid-filing.jpg", io.BytesIO(jpeg_bytes()))
+    writing = default_storage.save(f"incidents/{month}/still-being-filed.jpg", io.BytesIO(jpeg_bytes()))
+    two_hours_ago = (timezone.now() - timedelta(hours=2)).timestamp()
+    for name in (killed, filed.attachments.get().file.name):
+        os.utime(default_storage.path(name), (two_hours_ago, two_hours_ago))
+
+    assert reclaim_orphan_photos() == [killed]
+    assert not default_storage.exists(killed)
+    assert default_storage.exists(writing)  # younger than the grace: its row may be on its way
+    assert default_storage.exists(filed.attachments.get().file.name)
+    assert reclaim_task.apply().get() == 0  # a second run finds nothing more
+
+
+def test_beat_runs_the_reclaim_every_hour(db):
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="incidents.tasks.reclaim_orphan_photos")
+    assert task.enabled and (task.interval.every, task.interval.period) == (1, "hours")

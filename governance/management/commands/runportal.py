@@ -9,8 +9,13 @@ supervises them like a tiny process manager:
   because a prefork Celery worker whose pool children get the signal too can
   hang -- waits up to ``--stop-timeout`` seconds, then sends SIGKILL;
 * a second Ctrl-C kills what is still running at once;
-* when one child dies on its own, the command says so, stops the others and
-  exits non-zero, so a half-running portal never looks healthy;
+* when one child dies on its own, the command says so and starts it again
+  (the others keep running): a worker killed by the kernel or by a fault of its
+  own costs the portal a few seconds of background work, not the whole portal;
+* a child that dies within ``--start-seconds`` of being started has failed to
+  start; after ``--start-retries`` such failures in a row (a port already taken,
+  a broken configuration) the command stops the others and exits non-zero, so a
+  portal that cannot run never looks healthy;
 * on Linux each child is also told to die with this command (PR_SET_PDEATHSIG),
   so even a SIGKILL of the supervisor leaves no orphan worker behind.
 
@@ -44,6 +49,10 @@ class Child:
     argv: list[str]
     process: subprocess.Popen | None = None
     reader: threading.Thread | None = None
+    env: dict[str, str] | None = None  # on top of the supervisor's environment
+    started_at: float = 0.0  # time.monotonic() of the last start
+    failed_starts: int = 0  # exits within --start-seconds of a start, in a row
+    restart_at: float | None = None  # when a child that exited is started again
 
     @property
     def pid(self) -> int:
@@ -88,11 +97,19 @@ class Command(BaseCommand):
             "--ready-timeout", type=float, default=120.0,
             help="Seconds to wait for the web server to answer /healthz before saying so (default 120).",
         )
+        parser.add_argument(
+            "--start-seconds", type=float, default=30.0,
+            help="A child that exits sooner than this after starting has failed to start (default 30).",
+        )
+        parser.add_argument(
+            "--start-retries", type=int, default=3,
+            help="Failed starts in a row after which everything is stopped (default 3).",
+        )
 
     # --- entry point ---------------------------------------------------------
 
     def handle(self, *args, host: str, port: int, server: str, stop_timeout: float, ready_timeout: float,
-               **options):
+               start_seconds: float, start_retries: int, **options):
         self._signals: list[int] = []
         self._out_lock = threading.Lock()
 
@@ -105,13 +122,12 @@ class Command(BaseCommand):
         try:
             for child in children:
                 self._start(child)
-                self._say(f"started {child.name} (pid {child.pid}): {' '.join(child.argv[1:])}")
 
             url = f"http://{self._display_host(host)}:{port}/"
             ready_deadline = time.monotonic() + ready_timeout
             announced = False
             while not self._signals:
-                failed = next((c for c in children if not c.running()), None)
+                failed = self._look_after(children, start_seconds, start_retries)
                 if failed is not None:
                     break
                 if not announced:
@@ -128,9 +144,8 @@ class Command(BaseCommand):
                 time.sleep(0.25 if not announced else 0.5)
 
             if failed is not None:
-                code = failed.process.returncode
-                self._say(f"{failed.name} (pid {failed.pid}) exited with code {code}; stopping the others",
-                          error=True)
+                self._say(f"{failed.name} failed to start {failed.failed_starts} times in a row "
+                          f"(last exit code {failed.process.returncode}); stopping the others", error=True)
             else:
                 self._say(f"received {signal.Signals(self._signals[0]).name}; stopping web, worker and beat")
             self._stop(children, stop_timeout)
@@ -146,9 +161,39 @@ class Command(BaseCommand):
                     child.reader.join(timeout=2)
 
         if failed is not None:
-            raise CommandError(f"{failed.name} exited unexpectedly (code {failed.process.returncode}); "
+            raise CommandError(f"{failed.name} could not be started (exit code {failed.process.returncode}); "
                                "the portal was stopped.", returncode=1)
         self._say("stopped.")
+
+    def _look_after(self, children: list[Child], start_seconds: float, start_retries: int) -> Child | None:
+        """Start again each child that exited; answer the child that keeps failing to start, if any."""
+        now = time.monotonic()
+        for child in children:
+            if child.restart_at is not None:
+                if now >= child.restart_at:
+                    child.restart_at = None
+                    self._start(child)
+                continue
+            if child.running():
+                if child.failed_starts and now - child.started_at >= start_seconds:
+                    child.failed_starts = 0  # it started after all
+                continue
+            code = child.process.returncode
+            if now - child.started_at < start_seconds:
+                child.failed_starts += 1
+                if child.failed_starts >= start_retries:
+                    return child
+                delay = min(2.0 ** (child.failed_starts - 1), 10.0)
+                self._say(f"{child.name} (pid {child.pid}) exited with code {code} "
+                          f"{now - child.started_at:.1f} s after starting; starting it again in {delay:.0f} s",
+                          error=True)
+            else:
+                child.failed_starts = 0
+                delay = 0.0
+                self._say(f"{child.name} (pid {child.pid}) exited with code {code}; starting it again "
+                          "(the others keep running)", error=True)
+            child.restart_at = now + delay
+        return None
 
     # --- the three children --------------------------------------------------
 
@@ -156,15 +201,20 @@ class Command(BaseCommand):
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
         bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        web_env = None
         if server == "gunicorn":
             web = [python, "-m", "gunicorn", "governance.wsgi", "--bind", bind,
                    "--workers", os.environ.get("WEB_CONCURRENCY", "2"), "--graceful-timeout", "5",
                    "--access-logfile", "-"]
         else:
             web = [python, manage, "runserver", "--noreload", bind]
+            # runserver answers each request in a new thread: a connection kept for "the next
+            # request" of a thread that is gone only lingers, one per request (23-37 seen after a
+            # short session on PostgreSQL). Close each at the end of its request instead.
+            web_env = {"DATABASE_CONN_MAX_AGE": "0"}
         celery = [python, "-m", "celery", "-A", "governance"]
         return [
-            Child("web", web),
+            Child("web", web, env=web_env),
             # One solo-pool process: the embedded default runs on a small machine with SQLite,
             # where more concurrency only means more lock waits.
             Child("worker", [*celery, "worker", "--pool", "solo", "--loglevel", "INFO"]),
@@ -173,7 +223,7 @@ class Command(BaseCommand):
         ]
 
     def _start(self, child: Child) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(child.env or {})}
         child.process = subprocess.Popen(
             child.argv,
             cwd=settings.BASE_DIR,
@@ -184,8 +234,10 @@ class Command(BaseCommand):
             process_group=0,  # Ctrl-C in the terminal reaches the supervisor only
             preexec_fn=_die_with_parent(os.getpid()),
         )
+        child.started_at = time.monotonic()
         child.reader = threading.Thread(target=self._relay, args=(child,), name=f"relay-{child.name}", daemon=True)
         child.reader.start()
+        self._say(f"started {child.name} (pid {child.pid}): {' '.join(child.argv[1:])}")
 
     def _relay(self, child: Child) -> None:
         assert child.process is not None and child.process.stdout is not None
