@@ -135,7 +135,7 @@ def setup(database_url: str, *, preload: int, clients: int, fresh: bool) -> Worl
     if have < preload:
         from django.db import transaction
 
-        from governance.demo import DEFAULT_SEED, DemoContext
+        from governance.core.demo import DEFAULT_SEED, DemoContext
         from grids.demo import TerritorySize
         from incidents.demo import seed_incidents
 
@@ -171,7 +171,7 @@ def _world(clients: int) -> World:
     from django.test import Client
     from rest_framework.authtoken.models import Token
 
-    from governance.models import Role, RoleAssignment
+    from governance.access.models import Role, RoleAssignment
     from grids import geometry
     from incidents.models import Category
 

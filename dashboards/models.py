@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from governance.scoping import RestrictedQuerySet
+from governance.core.scoping import RestrictedQuerySet
 
 
 class GridCategoryTally(models.Model):
@@ -98,8 +98,3 @@ class IncidentExport(models.Model):
         if self.status == ExportStatus.DONE:
             return 100
         return int(100 * self.done / self.total) if self.total else 0
-
-
-# Registered on import: the receivers that keep the tallies fresh on commit, the map's Celery
-# tasks, and its seed_demo step.
-from dashboards.map import demo, signals, tasks  # noqa: E402,F401

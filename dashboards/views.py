@@ -10,10 +10,10 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils import timezone
 
-from governance import selectors, workcalendar
-from governance.models import Role
-from governance.scoping import Action, get_scope
-from grids import selectors as grid_selectors
+from governance.access import selectors
+from governance.access.models import Role
+from governance.calendar import workcalendar
+from governance.core.scoping import Action, get_scope
 from incidents import selectors as incident_selectors
 from incidents.filters import overdue_q
 from incidents.models import Status
@@ -51,7 +51,7 @@ def _context(request, role, **extra):
 @login_required
 def grid_worker(request):
     _require_role(request, Role.GRID_WORKER)
-    grids = grid_selectors.grids_of_worker(request.user)
+    grids = selectors.grids_of_worker(request.user)
     incidents = incident_selectors.incident_list(request.user).filter(grid__in=grids)
     return render(request, "dashboards/grid_worker.html", _context(
         request, Role.GRID_WORKER, grids=grids, counts=incident_counts(incidents),
@@ -62,7 +62,7 @@ def grid_worker(request):
 @login_required
 def command_centre(request):
     _require_role(request, Role.COMMAND_STAFF, Role.ADMINISTRATOR)
-    summaries = grid_selectors.territory_summaries(request.user)
+    summaries = selectors.territory_summaries(request.user)
     queue = incident_selectors.triage_queue(request.user)
     return render(request, "dashboards/command.html", _context(
         request, Role.COMMAND_STAFF, summaries=summaries, counts=incident_counts(queue),
@@ -90,7 +90,7 @@ def mediator(request):
 @login_required
 def supervisor(request):
     _require_role(request, Role.SUPERVISOR)
-    summaries = grid_selectors.territory_summaries(request.user)
+    summaries = selectors.territory_summaries(request.user)
     return render(request, "dashboards/supervisor.html", _context(request, Role.SUPERVISOR, summaries=summaries))
 
 
@@ -98,7 +98,7 @@ def supervisor(request):
 def administrator(request):
     if get_scope(request.user).is_empty(Action.ADMINISTER):
         raise PermissionDenied
-    summaries = grid_selectors.territory_summaries(request.user)
+    summaries = selectors.territory_summaries(request.user)
     entries = selectors.audit_entries(request.user, limit=20)
     return render(request, "dashboards/administrator.html",
                   _context(request, Role.ADMINISTRATOR, summaries=summaries, entries=entries,

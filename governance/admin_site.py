@@ -10,7 +10,8 @@ import django_celery_beat.admin  # noqa: F401
 import django_celery_results.admin  # noqa: F401
 import rest_framework.authtoken.admin  # noqa: F401
 
-import governance.admin  # noqa: F401
+import governance.access.admin  # noqa: F401
 import governance.alerts.admin  # noqa: F401
+import governance.calendar.admin  # noqa: F401
 import grids.admin  # noqa: F401
 import incidents.admin  # noqa: F401

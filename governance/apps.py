@@ -11,12 +11,15 @@ class GovernanceConfig(AppConfig):
         from guardian.models import UserObjectPermission
 
         from governance import checks  # noqa: F401  (registers the system checks)
-        from governance.scoping import scopes_changed
+        from governance.access.models import Unit
+        from governance.core.scoping import register_scope_model, scopes_changed
+
+        register_scope_model("unit", Unit)  # a permission on a unit covers what the unit was given
 
         def changed(sender, **kwargs):
             scopes_changed()
 
-        # Scopes are kept per process (governance.scoping.SCOPES): any write to the permissions they
+        # Scopes are kept per process (governance.core.scoping.SCOPES): any write to the permissions they
         # are read from replaces the shared token. Bulk writes send no signal: they call scopes_changed().
         post_save.connect(changed, sender=UserObjectPermission, weak=False, dispatch_uid="governance.scope_saved")
         post_delete.connect(changed, sender=UserObjectPermission, weak=False,

@@ -17,7 +17,7 @@ class RefuseDemoPasswordBackend:
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if settings.PRODUCTION and password is not None:
-            from governance.demo import DEMO_PASSWORD
+            from governance.core.demo import DEMO_PASSWORD
 
             if password == DEMO_PASSWORD:
                 raise PermissionDenied("the demo password is refused in production")

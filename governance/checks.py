@@ -26,7 +26,8 @@ def demo_accounts_in_production(app_configs=None, **kwargs) -> list[Error]:
     from django.contrib.auth.hashers import check_password
     from django.db.models import Count, Q
 
-    from governance.demo import DEMO_PASSWORD, GRID_WORKER_PREFIX, PERSONAS
+    from governance.access.demo import GRID_WORKER_PREFIX, PERSONAS
+    from governance.core.demo import DEMO_PASSWORD
 
     User = get_user_model()
     active = User.objects.filter(is_active=True)

@@ -112,7 +112,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Pages and API answers carry personal data: no cache may keep them unless a view says otherwise.
-    "governance.middleware.no_store",
+    "governance.core.middleware.no_store",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -189,7 +189,7 @@ REDIS_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": REDIS_TIMEOUT, "sock
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "governance.cache.ResilientRedisCache",
+            "BACKEND": "governance.core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": REDIS_CACHE_OPTIONS,
         }
@@ -308,13 +308,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "governance.api.StrictPageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "governance.core.api.StrictPageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "governance.api.exception_handler",
-    # JSON bounded in size and depth (governance.parsers.SafeJSONParser); forms for the pages' scripts.
+    "EXCEPTION_HANDLER": "governance.core.api.exception_handler",
+    # JSON bounded in size and depth (governance.core.parsers.SafeJSONParser); forms for the pages' scripts.
     "DEFAULT_PARSER_CLASSES": [
-        "governance.parsers.SafeJSONParser",
+        "governance.core.parsers.SafeJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

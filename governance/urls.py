@@ -13,9 +13,10 @@ from rest_framework.response import Response
 
 import governance.admin_site  # noqa: F401  (registers every admin, see the module)
 from governance import views
-from governance.api import ErrorSerializer
-from governance.errors import DomainError
-from governance.parsers import SafeJSONParser
+from governance.access import views as access_views
+from governance.core.api import ErrorSerializer
+from governance.core.errors import DomainError
+from governance.core.parsers import SafeJSONParser
 
 ERROR = ErrorSerializer
 
@@ -64,15 +65,15 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", access_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("audit/", views.audit_log, name="audit-log"),
+    path("audit/", access_views.audit_log, name="audit-log"),
     path("healthz", views.healthz, name="healthz"),
     path("dashboards/", include("dashboards.urls")),
     path("alerts/", include("governance.alerts.urls")),
-    path("territory/", include("grids.urls")),
+    path("territory/", include("governance.access.territory_urls")),
     path("incidents/", include("incidents.urls")),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),

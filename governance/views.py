@@ -1,43 +1,14 @@
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+"""Project-level views: the health probe and the error pages (the portal's own, and JSON under /api/)."""
+
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
 
-from governance import selectors
-from governance.api import api_error_response, error_body, is_api_request
-from governance.models import Role
-from governance.scoping import Action, get_scope
-
-DASHBOARD_OF_ROLE = {
-    Role.ADMINISTRATOR: "dashboards:administrator",
-    Role.COMMAND_STAFF: "dashboards:command",
-    Role.SUPERVISOR: "dashboards:supervisor",
-    Role.UNIT_HANDLER: "dashboards:unit",
-    Role.MEDIATOR: "dashboards:mediator",
-    Role.GRID_WORKER: "dashboards:grid-worker",
-}
-
-
-@login_required
-def home(request):
-    """Send each user to the dashboard of their main role."""
-    role = selectors.primary_role(request.user)
-    if role is None:
-        return render(request, "governance/no_role.html", status=200)
-    return redirect(DASHBOARD_OF_ROLE[role])
-
-
-@login_required
-def audit_log(request):
-    """Who changed what, for administrators, within what they administer."""
-    if get_scope(request.user).is_empty(Action.ADMINISTER):
-        raise PermissionDenied
-    return render(request, "governance/audit_log.html", {"entries": selectors.audit_entries(request.user)})
+from governance.core.api import api_error_response, error_body, is_api_request
 
 
 @require_GET

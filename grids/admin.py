@@ -2,9 +2,9 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from governance.admin import ScopedHistoryAdmin
-from governance.errors import DomainError
-from governance.scoping import Action
+from governance.core.admin import ScopedHistoryAdmin
+from governance.core.errors import DomainError
+from governance.core.scoping import Action
 from grids import services
 from grids.models import Region
 

@@ -7,7 +7,7 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.filters import IdFilter
+from governance.core.filters import IdFilter
 from grids.locate import locate
 from grids.models import Level, Region
 

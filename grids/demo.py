@@ -32,7 +32,7 @@ from shapely.geometry import MultiPoint, MultiPolygon, Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 from simple_history.utils import bulk_create_with_history
 
-from governance.demo import BATCH_SIZE, CHANGE_REASON, DemoContext, demo_step
+from governance.core.demo import BATCH_SIZE, CHANGE_REASON, DemoContext, demo_step
 from grids import geometry
 from grids.models import Level, Region
 from grids.services import _extent_fields

@@ -21,7 +21,7 @@ from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-from governance.errors import InvalidInput
+from governance.core.errors import InvalidInput
 
 # The one Earth of the portal: a sphere of the mean radius. Distances (incidents' duplicates),
 # the search boxes around a point and the areas of regions are all measured on it.

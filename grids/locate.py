@@ -40,8 +40,8 @@ from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 from shapely import STRtree
 
-from governance.errors import InvalidInput
-from governance.memo import SharedMemo
+from governance.core.errors import InvalidInput
+from governance.core.memo import SharedMemo
 from grids import geometry
 from grids.models import Level, Region
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
-from governance.scoping import RestrictedQuerySetMixin
+from governance.core.scoping import RestrictedQuerySetMixin
 
 
 class Level(models.IntegerChoices):
@@ -66,7 +66,7 @@ class Region(MP_Node):
 
     objects = RegionManager()
 
-    # The scoping door (governance.scoping): a region is in scope when it lies
+    # The scoping door (governance.core.scoping): a region is in scope when it lies
     # in the subtree of a region the user holds the action over.
     scope_region_path = "path"
 

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from shapely.geometry.base import BaseGeometry
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from governance.access import actor_or_none, require_administer
-from governance.errors import ConflictError, InvalidInput
+from governance.core.authority import actor_or_none, require_administer
+from governance.core.errors import ConflictError, InvalidInput
 from grids import geometry
 from grids.geometry import BoundaryError
 from grids.locate import territory_changed

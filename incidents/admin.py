@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.admin import ReadOnlyAdminMixin, ScopedAdminMixin
+from governance.core.admin import ReadOnlyAdminMixin, ScopedAdminMixin
 from incidents.filters import overdue_q
 from incidents.models import Attachment, Category, Event, Incident, UnitTask
 

@@ -3,7 +3,7 @@
 * Reads go through ``incidents.selectors`` (scoped by the one door) and the
   shared ``IncidentFilter``.
 * Writes go through ``incidents.services``; their domain errors become the one
-  error shape in ``governance.api.exception_handler`` (400/403/404/409).
+  error shape in ``governance.core.api.exception_handler`` (400/403/404/409).
 * An incident outside the user's scope answers 404 exactly like a missing one;
   one the user sees but may not act on answers 403 before the input is read.
 """
@@ -23,8 +23,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
-from governance.access import access_object
-from governance.api import StrictPageNumberPagination
+from governance.core.api import StrictPageNumberPagination
+from governance.core.authority import access_object
 from incidents import selectors, services
 from incidents.filters import IncidentFilter
 from incidents.models import Category, Incident, Source

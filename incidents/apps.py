@@ -8,3 +8,6 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         from incidents import categories  # noqa: F401  (registers the receivers that keep the tree fresh)
+        from incidents.watcher import register_incident_watcher
+
+        register_incident_watcher()  # the alert engine's sweep watches incident deadlines

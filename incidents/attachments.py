@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from governance.errors import InvalidInput
+from governance.core.errors import InvalidInput
 
 ALLOWED_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 # The long side of a stored photo, in pixels.
@@ -137,10 +137,10 @@ def _clean(probe: _Probe) -> CleanImage:
 
 
 def reclaim_orphan_photos(*, now=None, grace=None) -> list[str]:
-    """Photos of the last two months' folders that no attachment row refers to (``governance.orphans``)."""
+    """Photos of the last two months' folders that no attachment row refers to (``governance.core.orphans``)."""
     from django.utils import timezone
 
-    from governance import orphans
+    from governance.core import orphans
     from incidents.models import Attachment
 
     def referenced(names) -> set[str]:

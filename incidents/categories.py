@@ -1,4 +1,4 @@
-"""The category tree, kept per process (``governance.memo``): every filing looks its category up.
+"""The category tree, kept per process (``governance.core.memo``): every filing looks its category up.
 
 A saved or deleted category replaces the shared token when its transaction
 commits, so every process reads the tree again on its next lookup.
@@ -10,7 +10,7 @@ import copy
 
 from django.db.models.signals import post_delete, post_save
 
-from governance.memo import SharedMemo
+from governance.core.memo import SharedMemo
 from incidents.models import Category
 
 

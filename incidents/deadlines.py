@@ -2,7 +2,7 @@
 
 * accept: within ``accept_hours`` clock hours (command centres take calls day and night);
 * handle: within ``handle_working_days`` working days from acceptance, counted by
-  ``governance.workcalendar`` (Chinese holidays and make-up working days, the
+  ``governance.calendar.workcalendar`` (Chinese holidays and make-up working days, the
   admin-editable table for years the library does not know, weekends as a last resort);
 * yellow: once 80 % of the allowed time has passed (``APPROACHING_SHARE``), measured in the
   limit's own unit: clock time for the accept limit, working time for the handle limit. It is
@@ -24,8 +24,8 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
-from governance import workcalendar
 from governance.alerts.models import APPROACHING_SHARE, AlertStep
+from governance.calendar import workcalendar
 from incidents.models import HANDLING_STATUSES, Category, Incident, Status
 from incidents.workflow import Clock
 

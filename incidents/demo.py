@@ -34,9 +34,10 @@ from django.utils import timezone
 from guardian.models import UserObjectPermission
 from simple_history.utils import bulk_create_with_history
 
-from governance.demo import BATCH_SIZE, CHANGE_REASON, DemoContext, demo_option, demo_step, person_name
-from governance.models import ROLE_ACTIONS, Role, RoleAssignment, Unit
-from governance.scoping import permission_codename, scopes_changed
+from governance.access.demo import person_name
+from governance.access.models import ROLE_ACTIONS, Role, RoleAssignment, Unit
+from governance.core.demo import BATCH_SIZE, CHANGE_REASON, DemoContext, demo_option, demo_step
+from governance.core.scoping import permission_codename, scopes_changed
 from grids import geometry
 from grids.locate import locate_many
 from grids.models import Level, Region
@@ -465,7 +466,7 @@ class _Story:
 def _ensure_unit_handlers(ctx: DemoContext, world: _World) -> int:
     """A handler login ``uh_<unit code>`` for every unit that handles incidents and has none, in bulk.
 
-    Writes what ``governance.services.role_assign`` would: the assignment (with its
+    Writes what ``governance.access.services.role_assign`` would: the assignment (with its
     history row) and the guardian permissions ``scope_<action>`` on the unit.
     """
     User = get_user_model()

@@ -9,9 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from governance.filters import IdFilter, StrictBooleanFilter
-from governance.scoping import Action
-from governance.widgets import QuickSelect
+from governance.core.filters import IdFilter, StrictBooleanFilter
+from governance.core.scoping import Action
+from governance.core.widgets import QuickSelect
 from grids.models import Level, Region
 from incidents.models import HANDLING_STATUSES, OPEN_STATUSES, Category, Incident, Severity, Source, Status
 

@@ -14,8 +14,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.models import Unit, UnitKind
-from governance.scoping import Action
+from governance.access.models import Unit, UnitKind
+from governance.core.scoping import Action
 from incidents.models import Category, Incident
 from incidents.services import MAX_PHOTOS
 

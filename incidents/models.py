@@ -9,8 +9,8 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from governance.models import UnitKind
-from governance.scoping import Action, RestrictedQuerySet, Scope
+from governance.access.models import UnitKind
+from governance.core.scoping import Action, RestrictedQuerySet, Scope
 
 
 class Severity(models.TextChoices):

@@ -7,8 +7,8 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
-from governance.access import access_object
-from governance.scoping import Action, get_scope
+from governance.core.authority import access_object
+from governance.core.scoping import Action, get_scope
 from incidents.models import OPEN_STATUSES, Attachment, Category, Event, Incident, UnitTask
 from incidents.services import (
     DUPLICATE_LIMIT,
@@ -88,7 +88,7 @@ def available_transitions(user, incident: Incident, *, just_filed: bool = False)
     ``just_filed``: the incident was filed in this request, so no unit holds it and the
     scope is asked in memory (``Incident.allowed_before_dispatch``) instead of the database.
     """
-    from governance.access import may
+    from governance.core.authority import may
 
     scope = get_scope(user)
     allowed = []

@@ -19,13 +19,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from governance.access import may
-from governance.api import ErrorSerializer, OutputSerializer  # noqa: F401  (ErrorSerializer: re-exported)
-from governance.filters import MAX_ID
-from governance.masking import mask_name, mask_phone
-from governance.models import Unit
-from governance.names import display_name
-from governance.scoping import Action
+from governance.access.models import Unit
+from governance.core.api import ErrorSerializer, OutputSerializer  # noqa: F401  (ErrorSerializer: re-exported)
+from governance.core.authority import may
+from governance.core.filters import MAX_ID
+from governance.core.masking import mask_name, mask_phone
+from governance.core.names import display_name
+from governance.core.scoping import Action
 from grids.models import Level, Region
 from incidents.categories import category_by_code, category_by_id
 from incidents.models import Attachment, Category, Event, Incident, Severity, Source, UnitTask, waiting_deadline

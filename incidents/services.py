@@ -21,8 +21,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from governance.access import may
-from governance.errors import (
+from governance.access.models import Unit
+from governance.core.authority import may
+from governance.core.errors import (
     ConflictError,
     DomainError,
     InvalidInput,
@@ -30,9 +31,8 @@ from governance.errors import (
     PermissionDeniedError,
     TransitionNotAllowed,
 )
-from governance.models import Unit
-from governance.scoping import Action, get_scope
-from governance.text import clean_text
+from governance.core.scoping import Action, get_scope
+from governance.core.text import clean_text
 from grids.geometry import EARTH_RADIUS_M
 from grids.locate import locate_home
 from grids.models import Level, Region
@@ -553,7 +553,7 @@ def incident_escalate(*, incident, actor, note: str, expected_version: int | Non
                       now: datetime | None = None) -> Incident:
     """Hand the incident to the command centre one level up, with a fresh deadline there.
 
-    The sweep's automatic escalation (``governance.alerts.sweep.IncidentWatcher``) does the
+    The sweep's automatic escalation (``incidents.watcher.IncidentWatcher``) does the
     same in SQL, with the same deadlines (``incidents.deadlines``); a test holds them equal.
     """
     now = now or timezone.now()

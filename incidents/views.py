@@ -24,12 +24,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from governance import selectors as governance_selectors
-from governance.access import access_object, may
-from governance.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
-from governance.masking import mask_name, mask_phone
-from governance.models import Role
-from governance.scoping import Action, get_scope
+from governance.access import selectors as governance_selectors
+from governance.access.models import Role
+from governance.core.authority import access_object, may
+from governance.core.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
+from governance.core.masking import mask_name, mask_phone
+from governance.core.scoping import Action, get_scope
 from incidents import selectors, services
 from incidents.deadlines import DeadlineChange
 from incidents.filters import IncidentFilter
@@ -154,7 +154,7 @@ def reporter_contact(user, incident: Incident) -> str:
 
 def _report_regions(user):
     """The territory the user may file in, drawn as the filing map: a grid worker's grids, else scope roots."""
-    from grids.selectors import grids_of_worker
+    from governance.access.selectors import grids_of_worker
 
     grids = list(grids_of_worker(user))
     return grids or list(governance_selectors.top_regions(user, Action.REPORT))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from governance.scoping import Action
+from governance.core.scoping import Action
 from incidents.models import Status
 
 
@@ -42,7 +42,7 @@ class Transition:
     label: str
     sources: frozenset[str]
     target: str | None  # None: the status does not change (escalate, reassign, a partial report-back)
-    action: str  # what the actor must hold over the incident (governance.scoping.Action)
+    action: str  # what the actor must hold over the incident (governance.core.scoping.Action)
     clock: Clock  # what happens to the deadline (incidents.deadlines.apply_clock)
     needs_note: bool = False  # a reason is required
 

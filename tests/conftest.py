@@ -45,9 +45,9 @@ def _forget_what_the_rollback_changed():
     Factories and bulk inserts announce nothing, and a test's rollback announces nothing
     either, so a copy kept during one test (the grids, the categories, the calendar) may
     describe rows that no longer exist in the next. Changes waiting for a commit need no
-    reset: they are pending only inside the transaction that made them (governance.memo).
+    reset: they are pending only inside the transaction that made them (governance.core.memo).
     """
     yield
-    from governance import memo
+    from governance.core import memo
 
     memo.forget_all()

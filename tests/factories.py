@@ -20,9 +20,9 @@ from functools import partial
 
 from django.contrib.auth import get_user_model
 
-from governance import services as governance_services
-from governance.access import SYSTEM
-from governance.models import Role, Unit, UnitKind
+from governance.access import services as governance_services
+from governance.access.models import Role, Unit, UnitKind
+from governance.core.authority import SYSTEM
 from grids import services as grid_services
 from grids.models import Level, Region
 
@@ -134,12 +134,12 @@ def commit_memo_changes() -> None:
 
     A test's transaction never commits, so the changes its fixtures made (roles, grids,
     categories) stay pending in it and every memo reads the database on every use
-    (governance.memo). Tests of what a process keeps call this first: "committed long ago".
+    (governance.core.memo). Tests of what a process keeps call this first: "committed long ago".
     Only the memos' own hooks run; other on-commit work (tasks, emails) is left alone.
     """
     from django.db import connection
 
-    from governance.memo import _Announce
+    from governance.core.memo import _Announce
 
     for _sids, hook, *_rest in connection.run_on_commit:
         if isinstance(hook, _Announce) and not hook.ran:

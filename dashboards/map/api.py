@@ -2,7 +2,7 @@
 
 Everything is scoped by the one door and filtered by the shared
 ``IncidentFilter`` (the same query parameters as ``/api/v1/incidents/``);
-errors take the one shape of ``governance.api``.
+errors take the one shape of ``governance.core.api``.
 """
 
 from __future__ import annotations

@@ -1,12 +1,11 @@
 """The map's seeding step: fill the tallies once the demo incidents are in (``seed_demo``).
 
-Registered when ``dashboards.models`` is imported (the registry's autodiscovery
-looks for ``dashboards.demo``; the map keeps its code in its own package).
+The registry's autodiscovery imports ``dashboards.demo``, which imports this module.
 """
 
 from __future__ import annotations
 
-from governance.demo import DemoContext, demo_step
+from governance.core.demo import DemoContext, demo_step
 
 
 @demo_step(order=900, name="map_tallies")

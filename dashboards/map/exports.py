@@ -5,7 +5,7 @@ filtered by the shared ``IncidentFilter`` with the page's filters. Small exports
 are answered at once; larger ones run as a Celery task that writes the file to
 the storage backend and reports progress on an ``IncidentExport`` row.
 
-Personal data (reporter name and phone) is masked with ``governance.masking``
+Personal data (reporter name and phone) is masked with ``governance.core.masking``
 unless the column was explicitly chosen *and* the user may triage that incident.
 """
 
@@ -27,9 +27,9 @@ from django.utils.translation import gettext_lazy as _
 
 from dashboards.map.stats import filtered_incidents
 from dashboards.models import ExportStatus, IncidentExport
-from governance import spreadsheets
-from governance.masking import mask_name, mask_phone
-from governance.scoping import Action, get_scope
+from governance.core import spreadsheets
+from governance.core.masking import mask_name, mask_phone
+from governance.core.scoping import Action, get_scope
 from grids.models import Level
 from incidents.filters import overdue_q
 from incidents.models import Incident
@@ -194,7 +194,7 @@ def run_export(export_id: int) -> str:
 def queue_export(export: IncidentExport) -> bool:
     """Hand the export to a worker; when the broker cannot take it, mark it failed, saying why."""
     from dashboards.map.tasks import run_incident_export
-    from governance.celery import enqueue
+    from governance.core.tasks import enqueue
 
     if enqueue(run_incident_export, export.pk):
         return True

@@ -8,10 +8,10 @@ from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from dashboards.map import gcj02
+from governance.access.selectors import top_regions
 from governance.alerts.models import Alert
 from governance.alerts.selectors import alert_feed
-from governance.scoping import Action
-from governance.selectors import top_regions
+from governance.core.scoping import Action
 from grids.models import Level, Region
 from incidents.filters import overdue_q
 from incidents.models import Incident

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from governance.tasks import TRANSIENT_ERRORS
+from governance.core.tasks import TRANSIENT_ERRORS
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, max_retries=3, retry_backoff=True,

@@ -19,9 +19,9 @@ from dashboards.map import exports, selectors
 from dashboards.map.api import MEASURES, export_status, tiles_config
 from dashboards.map.stats import FilterError, filtered_incidents
 from dashboards.models import IncidentExport
-from governance import selectors as governance_selectors
-from governance.models import Role, Unit
-from governance.scoping import Action, get_scope
+from governance.access import selectors as governance_selectors
+from governance.access.models import Role, Unit
+from governance.core.scoping import Action, get_scope
 from grids.models import Level
 from incidents.filters import IncidentFilter
 from incidents.models import Category, Severity, Status

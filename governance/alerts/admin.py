@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from governance.admin import ReadOnlyAdminMixin, ScopedAdminMixin
 from governance.alerts.models import Alert
+from governance.core.admin import ReadOnlyAdminMixin, ScopedAdminMixin
 
 
 @admin.register(Alert)

@@ -7,10 +7,9 @@ from fractions import Fraction
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from governance.scoping import Action, RestrictedQuerySet, Scope
+from governance.core.scoping import Action, RestrictedQuerySet, Scope
 
 # Acting on an alert is acting on its subject for the command centre it is addressed to.
 ACT_ON_ALERT = Action.TRIAGE
@@ -131,13 +130,11 @@ class Alert(models.Model):
 
     @property
     def subject_url(self) -> str:
-        """The subject's page, when its app has one."""
-        try:
-            if self.subject_type == "incident":
-                return reverse("incidents:detail", args=[self.subject_id])
-        except NoReverseMatch:
-            pass
-        return ""
+        """The subject's page, as its watcher names it ("" when none is registered for it)."""
+        from governance.alerts.sweep import watcher_for
+
+        watcher = watcher_for(self.subject_type)
+        return watcher.subject_url(self.subject_id) if watcher is not None else ""
 
 
 class AlertRead(models.Model):

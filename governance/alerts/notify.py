@@ -24,7 +24,7 @@ MAX_LINES_PER_EMAIL = 50
 
 def queue_alert_emails(*, raised_at: datetime) -> None:
     """Called on commit of a sweep that raised alerts. A broker outage costs the email, not the sweep."""
-    from governance.tasks import send_alert_emails
+    from governance.alerts.tasks import send_alert_emails
 
     try:
         send_alert_emails.delay(raised_at=raised_at.isoformat())
@@ -34,8 +34,8 @@ def queue_alert_emails(*, raised_at: datetime) -> None:
 
 def send_alert_emails(*, raised_at: datetime) -> int:
     """Email the command-centre staff of each alert's responsible region. Returns the number of emails sent."""
+    from governance.access.models import Role, RoleAssignment
     from governance.alerts.models import Alert
-    from governance.models import Role, RoleAssignment
 
     alerts_by_region: dict[int, list[Alert]] = defaultdict(list)
     for alert in Alert.objects.open().filter(raised_at=raised_at, owner_region__isnull=False).order_by("pk").only(

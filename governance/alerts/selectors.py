@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Exists, F, OuterRef, QuerySet
 
 from governance.alerts.models import ACT_ON_ALERT, Alert, AlertRead
-from governance.scoping import Action
+from governance.core.scoping import Action
 
 # The nav badge stops counting here ("99+"): counting is cheap only when bounded.
 UNREAD_COUNT_CAP = 99

@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.alerts.models import ACT_ON_ALERT, Alert, AlertRead
-from governance.errors import NotFoundError, PermissionDeniedError
-from governance.scoping import Action
+from governance.core.errors import NotFoundError, PermissionDeniedError
+from governance.core.scoping import Action
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from governance.alerts import selectors, services
-from governance.errors import NotFoundError, PermissionDeniedError
+from governance.core.errors import NotFoundError, PermissionDeniedError
 
 PAGE_SIZE = 50
 

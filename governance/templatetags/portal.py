@@ -1,6 +1,6 @@
 from django import template
 
-from governance.names import display_name
+from governance.core.names import display_name
 
 register = template.Library()
 

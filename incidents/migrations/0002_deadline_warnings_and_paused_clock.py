@@ -56,7 +56,7 @@ def fill(apps, schema_editor):
 
 def unfill(apps, schema_editor):
     """Give parked incidents back a handling deadline: the days they had left, counted from the park."""
-    from governance import workcalendar
+    from governance.calendar import workcalendar
 
     Incident = apps.get_model("incidents", "Incident")
     Event = apps.get_model("incidents", "Event")

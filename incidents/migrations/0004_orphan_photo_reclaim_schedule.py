@@ -20,7 +20,7 @@ def create_schedule(apps, schema_editor):
             "interval": every_hour,
             # A run not started within the hour is superseded by the next one.
             "expire_seconds": 3600,
-            "description": "incidents.attachments.reclaim_orphan_photos (governance.orphans), see docs/alerts.md",
+            "description": "incidents.attachments.reclaim_orphan_photos (governance.core.orphans), see docs/alerts.md",
         },
     )
     if created:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from governance.alerts import services
 from governance.alerts.models import Alert, AlertRead
 from governance.alerts.selectors import unread_count
-from governance.errors import NotFoundError, PermissionDeniedError
+from governance.core.errors import NotFoundError, PermissionDeniedError
 from tests.alerts.conftest import T0, minutes
 from tests.dashboards.helpers import client_for
 

@@ -17,6 +17,7 @@ from django.db import connection, connections
 from governance.alerts import sweep as sweep_module
 from governance.alerts.models import Alert
 from incidents.models import Event, Incident
+from incidents.watcher import IncidentWatcher
 from tests.alerts.conftest import T0, minutes
 
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL; runs in .ci/run")
@@ -183,7 +184,7 @@ def test_a_person_waits_for_one_batch_of_the_sweep_not_for_all_of_it(transaction
 
     first, second = _two_red(file_incident, sweep)
     monkeypatch.setattr(sweep_module, "ESCALATION_BATCH", 1)
-    batch = sweep_module.IncidentWatcher._escalate_batch
+    batch = IncidentWatcher._escalate_batch
     paused, go, calls = threading.Event(), threading.Event(), []
 
     def pausing(self, ctx, ids, deadlines):
@@ -193,7 +194,7 @@ def test_a_person_waits_for_one_batch_of_the_sweep_not_for_all_of_it(transaction
             assert go.wait(timeout=30)
         return batch(self, ctx, ids, deadlines)
 
-    monkeypatch.setattr(sweep_module.IncidentWatcher, "_escalate_batch", pausing)
+    monkeypatch.setattr(IncidentWatcher, "_escalate_batch", pausing)
     at = T0 + minutes(4 * 60 + 125)
     sweeping = threading.Thread(target=lambda: (sweep_module.run_sweep(now=at), connections.close_all()))
     sweeping.start()
@@ -312,7 +313,7 @@ def test_a_killed_workers_statement_is_cancelled_and_its_lock_freed_within_secon
 @pytest.mark.postgres
 @postgres_only
 def test_a_sweep_that_found_the_lock_taken_runs_again_and_does_the_work(transactional_db, reported, monkeypatch):
-    from governance.tasks import sweep_deadlines
+    from governance.alerts.tasks import sweep_deadlines
 
     real, seen = sweep_module.run_sweep, []
     holder = _Holder("SELECT pg_advisory_lock(%s)", [sweep_module.ADVISORY_LOCK_KEY])
@@ -337,7 +338,7 @@ def test_a_sweep_that_found_the_lock_taken_runs_again_and_does_the_work(transact
 @postgres_only
 def test_a_sweep_that_never_gets_the_lock_fails_rather_than_counting_as_done(transactional_db, reported,
                                                                             monkeypatch):
-    from governance.tasks import SWEEP_BUSY_MAX_RETRIES, SweepBusy, sweep_deadlines
+    from governance.alerts.tasks import SWEEP_BUSY_MAX_RETRIES, SweepBusy, sweep_deadlines
 
     real, attempts = sweep_module.run_sweep, []
     monkeypatch.setattr(sweep_module, "run_sweep", lambda **kwargs: attempts.append(1) or real(**kwargs))
@@ -394,7 +395,7 @@ def _wait_for(condition, worker, seconds: float, what: str) -> None:
 def test_a_real_worker_runs_the_sweep_and_the_alert_appears(transactional_db, reported, tmp_path):
     if connection.vendor == "sqlite" and "memory" in str(connection.settings_dict["NAME"]):
         pytest.skip("an in-memory SQLite test database cannot be shared with a worker; use PostgreSQL")
-    from governance.tasks import sweep_deadlines
+    from governance.alerts.tasks import sweep_deadlines
 
     with _real_worker(tmp_path) as (queue, worker):
         at = T0 + minutes(4 * 60 + 1)
@@ -411,7 +412,7 @@ def test_a_real_worker_runs_the_sweep_and_the_alert_appears(transactional_db, re
 @redis_only
 def test_a_real_worker_retries_a_sweep_that_found_the_lock_taken(transactional_db, reported, tmp_path):
     """Another sweep (here: this test's session) holds the lock; once it lets go, the retry does the work."""
-    from governance.tasks import sweep_deadlines
+    from governance.alerts.tasks import sweep_deadlines
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s)", [sweep_module.ADVISORY_LOCK_KEY])

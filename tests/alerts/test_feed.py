@@ -5,11 +5,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 from django.urls import reverse
 
+from governance.access.models import Role
 from governance.alerts import notify, services
 from governance.alerts.context_processors import alert_count
 from governance.alerts.models import Alert
-from governance.errors import NotFoundError
-from governance.models import Role
+from governance.core.errors import NotFoundError
 from tests.alerts.conftest import T0, minutes
 from tests.factories import make_user
 
@@ -116,7 +116,7 @@ def test_nav_count_costs_no_query_for_anonymous_visitors(django_assert_num_queri
 def test_nav_count_is_one_query_once_the_scope_is_known(people, alert, django_assert_num_queries):
     request = RequestFactory().get("/")
     request.user = people.d1_command
-    from governance.scoping import get_scope
+    from governance.core.scoping import get_scope
 
     get_scope(request.user)  # every page has asked the scoping door already
     with django_assert_num_queries(1):

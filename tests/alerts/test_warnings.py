@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from governance import workcalendar
 from governance.alerts.models import Alert
+from governance.calendar import workcalendar
 from incidents import services
 from incidents.models import Event, Incident
 from tests.alerts.conftest import SHANGHAI, minutes, open_alerts

@@ -15,8 +15,8 @@ from django.conf import settings
 
 from dashboards.map import exports
 from dashboards.models import ExportStatus, IncidentExport
-from governance import cache as resilient_cache
-from governance import memo
+from governance.core import cache as resilient_cache
+from governance.core import memo
 from tests.dashboards.helpers import client_for
 from tests.servers import REDIS_SERVER, RedisProcess, SilentServer
 
@@ -44,7 +44,7 @@ def cache_at(settings):
     """Point the shared cache at ``url``, with the production backend and options."""
 
     def point(url: str) -> None:
-        settings.CACHES = {"default": {"BACKEND": "governance.cache.ResilientRedisCache", "LOCATION": url,
+        settings.CACHES = {"default": {"BACKEND": "governance.core.cache.ResilientRedisCache", "LOCATION": url,
                                        "OPTIONS": settings.REDIS_CACHE_OPTIONS}}
         resilient_cache.reset_pauses()
         memo.forget_all()

@@ -2,8 +2,8 @@ import datetime
 
 import pytest
 
-from governance.access import SYSTEM
-from governance.models import CalendarDay, CalendarDayKind
+from governance.calendar.models import CalendarDay, CalendarDayKind
+from governance.core.authority import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,8 @@ def test_grid_worker_may_not_open_the_command_dashboard(client, people):
 
 
 def test_administrator_is_warned_when_next_year_has_no_holidays(client, people, monkeypatch):
-    monkeypatch.setattr("governance.workcalendar.timezone.localdate", lambda *a, **k: datetime.date(2026, 11, 23))
+    monkeypatch.setattr("governance.calendar.workcalendar.timezone.localdate",
+                        lambda *a, **k: datetime.date(2026, 11, 23))
     client.force_login(people.city_admin)
     page = client.get("/dashboards/administrator/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "holiday schedule for 2027 has not been entered" in page

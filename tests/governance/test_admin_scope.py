@@ -10,7 +10,7 @@ import json
 import pytest
 from django.contrib.auth import get_user_model
 
-from governance.models import Role, RoleAssignment, Unit
+from governance.access.models import Role, RoleAssignment, Unit
 from grids.models import Region
 from tests.dashboards.helpers import client_for
 from tests.factories import make_user, rect

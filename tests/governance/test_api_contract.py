@@ -11,7 +11,7 @@ from django.test import Client, override_settings
 from PIL import Image
 from rest_framework.authtoken.models import Token
 
-from governance.api import flatten_field_errors
+from governance.core.api import flatten_field_errors
 from incidents.models import Incident
 from tests.factories import point
 

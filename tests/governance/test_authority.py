@@ -2,10 +2,10 @@
 
 import pytest
 
-from governance import services
-from governance.access import SYSTEM
-from governance.errors import PermissionDeniedError
-from governance.models import Role, RoleAssignment, Unit, UnitKind
+from governance.access import services
+from governance.access.models import Role, RoleAssignment, Unit, UnitKind
+from governance.core.authority import SYSTEM
+from governance.core.errors import PermissionDeniedError
 from grids import services as grid_services
 from grids.models import Level, Region
 from tests.factories import make_user, rect

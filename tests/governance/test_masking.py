@@ -1,4 +1,4 @@
-from governance.masking import mask_id_number, mask_name, mask_phone
+from governance.core.masking import mask_id_number, mask_name, mask_phone
 
 
 def test_mobile_number_keeps_prefix_and_last_four():

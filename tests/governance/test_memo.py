@@ -1,4 +1,4 @@
-"""Per-process copies of small tables, kept while the shared token stands (governance.memo)."""
+"""Per-process copies of small tables, kept while the shared token stands (governance.core.memo)."""
 
 import threading
 
@@ -6,8 +6,8 @@ import pytest
 from django.core.cache import cache
 from django.db import transaction
 
-from governance import memo as memo_module
-from governance.memo import SharedMemo
+from governance.core import memo as memo_module
+from governance.core.memo import SharedMemo
 from incidents import categories as category_memo
 from incidents.models import Category
 from tests.factories import commit_memo_changes

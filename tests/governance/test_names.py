@@ -1,6 +1,6 @@
 from types import SimpleNamespace
 
-from governance.names import display_name
+from governance.core.names import display_name
 
 
 def user(first="", last="", username="u1"):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from governance.checks import demo_accounts_in_production
-from governance.demo import DEMO_PASSWORD
+from governance.core.demo import DEMO_PASSWORD
 from tests.dashboards.helpers import client_for
 
 User = get_user_model()

@@ -1,9 +1,9 @@
 import pytest
 
-from governance.access import SYSTEM, access_object, may
-from governance.errors import PermissionDeniedError
-from governance.models import Unit
-from governance.scoping import Action
+from governance.access.models import Unit
+from governance.core.authority import SYSTEM, access_object, may
+from governance.core.errors import PermissionDeniedError
+from governance.core.scoping import Action
 from grids.models import Region
 from tests.factories import commit_memo_changes
 
@@ -75,8 +75,8 @@ def test_unit_handler_handles_only_their_unit(city, people):
 
 
 def test_revoking_a_role_removes_the_scope(city, people):
-    from governance import services
-    from governance.models import RoleAssignment
+    from governance.access import services
+    from governance.access.models import RoleAssignment
 
     assignment = RoleAssignment.objects.get(user=people.s11_command)
     services.role_revoke(acting_user=SYSTEM, assignment=assignment)
@@ -88,7 +88,7 @@ def test_revoking_a_role_removes_the_scope(city, people):
     assert RoleAssignment.objects.filter(pk=assignment.pk, revoked_at__isnull=False).exists()
 
 
-# --- Scopes kept per process (governance.scoping.SCOPES) ---------------------------------------
+# --- Scopes kept per process (governance.core.scoping.SCOPES) ---------------------------------------
 
 def fresh(user):
     """The user as the next request loads it (the scope cached on the object is not carried over)."""
@@ -104,7 +104,7 @@ def settled(people):
 
 
 def test_a_kept_scope_is_answered_without_a_query(city, people, settled, django_assert_num_queries):
-    from governance.scoping import get_scope
+    from governance.core.scoping import get_scope
 
     first = get_scope(fresh(people.s11_command))
     user = fresh(people.s11_command)
@@ -114,8 +114,8 @@ def test_a_kept_scope_is_answered_without_a_query(city, people, settled, django_
 
 def test_a_committed_revocation_is_seen_by_the_next_request(city, people, settled,
                                                             django_capture_on_commit_callbacks):
-    from governance.models import RoleAssignment
-    from governance.services import role_revoke
+    from governance.access.models import RoleAssignment
+    from governance.access.services import role_revoke
 
     assert Region.objects.restrict(fresh(people.s11_command)).filter(pk=city.g1111.pk).exists()
     with django_capture_on_commit_callbacks(execute=True):
@@ -140,7 +140,7 @@ def test_a_scope_change_committed_by_another_process_is_seen_at_once(city, peopl
     from django.db import connection
     from guardian.models import UserObjectPermission
 
-    from governance.scoping import SCOPES
+    from governance.core.scoping import SCOPES
 
     assert Region.objects.restrict(fresh(people.worker_g1111)).exists()
     # another process deleted the rows and committed: this process got no signal, only the new token
@@ -153,8 +153,8 @@ def test_a_scope_change_committed_by_another_process_is_seen_at_once(city, peopl
 
 
 def test_nothing_is_kept_longer_than_a_minute(city, people, settled, monkeypatch, django_assert_num_queries):
-    from governance import memo
-    from governance.scoping import get_scope
+    from governance.core import memo
+    from governance.core.scoping import get_scope
 
     get_scope(fresh(people.s11_command))
     later = memo.time.monotonic() + 61

@@ -14,19 +14,12 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from guardian.models import UserObjectPermission
 
-from governance import demo as governance_demo
-from governance.demo import (
-    DEMO_OPTIONS,
-    DEMO_PASSWORD,
-    PERSONAS,
-    demo_option,
-    demo_step,
-    demo_steps,
-    grid_worker_username,
-)
-from governance.models import Role, RoleAssignment, Unit, UnitKind
-from governance.scoping import Action
-from governance.services import sync_object_permissions
+from governance.access.demo import PERSONAS, grid_worker_username
+from governance.access.models import Role, RoleAssignment, Unit, UnitKind
+from governance.access.services import sync_object_permissions
+from governance.core import demo as governance_demo
+from governance.core.demo import DEMO_OPTIONS, DEMO_PASSWORD, demo_option, demo_step, demo_steps
+from governance.core.scoping import Action
 from grids import geometry
 from grids.demo import DEMO_CITY_CODE, TerritorySize, expected_codes, generate_territory, path_step
 from grids.locate import locate_many

@@ -3,7 +3,7 @@
 import pytest
 from django import forms
 
-from governance.widgets import QuickSelect
+from governance.core.widgets import QuickSelect
 
 CHOICES = [("", "全部"), ("1", "市政设施 / 道路破损"), ("2", "<b>不是标签</b> & 引号\""),
            ("消防", [("3", "消防通道堵塞"), ("4", "电动车违规充电")])]

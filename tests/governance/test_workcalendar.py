@@ -5,7 +5,7 @@ that relies on one first checks that chinesecalendar says the same, so a library
 upgrade that changes them fails loudly here rather than in a deadline.
 
 2027 and 2028 have no published schedule: their public holidays are computed from the
-regulation (governance.statutory_holidays). The lunar dates pinned here were checked
+regulation (governance.calendar.statutory_holidays). The lunar dates pinned here were checked
 against the Hong Kong general holidays of those years (the same lunar calendar: Lunar New
 Year 6 Feb 2027 and 26 Jan 2028, Tuen Ng 9 Jun 2027 and 28 May 2028, the day after the
 Mid-Autumn Festival 16 Sep 2027 and 4 Oct 2028, Ching Ming 5 Apr 2027 and 4 Apr 2028) and,
@@ -22,10 +22,10 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from governance import statutory_holidays, workcalendar
-from governance.models import CalendarDay, CalendarDayKind
-from governance.statutory_holidays import DayOff, Festival, days_off, festival_days, lunar_date, qingming
-from governance.workcalendar import (
+from governance.calendar import statutory_holidays, workcalendar
+from governance.calendar.models import CalendarDay, CalendarDayKind
+from governance.calendar.statutory_holidays import DayOff, Festival, days_off, festival_days, lunar_date, qingming
+from governance.calendar.workcalendar import (
     CALENDAR_TZ,
     END_OF_DAY,
     CoverageSource,
@@ -576,7 +576,7 @@ def test_many_deadlines_read_the_table_at_most_once(django_assert_max_num_querie
 
 def test_the_calendar_admin_lists_days_and_warns_about_unknown_years(admin_client, monkeypatch):
     row = holiday(date(2026, 10, 1), "国庆节")
-    monkeypatch.setattr("governance.admin.calendar_warnings", lambda today=None: ["Calendar warning"])
+    monkeypatch.setattr("governance.calendar.admin.calendar_warnings", lambda today=None: ["Calendar warning"])
     response = admin_client.get("/admin/governance/calendarday/")
     assert response.status_code == 200
     body = response.content.decode()

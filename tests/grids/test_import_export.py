@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
-from governance.access import SYSTEM
-from governance.models import Unit
+from governance.access.models import Unit
+from governance.core.authority import SYSTEM
 from grids import locate as locate_module
 from grids import services
 from grids.locate import locate

@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 from django.utils import translation
 
-from governance.access import SYSTEM
+from governance.core.authority import SYSTEM
 from grids import locate as locate_module
 from grids import services
 from grids.locate import OutsideCity, locate, locate_many
@@ -163,7 +163,7 @@ def test_a_cache_that_cannot_be_read_does_not_stop_locate(city, monkeypatch):
         def get(self, *args, **kwargs):
             raise ConnectionError("cache server down")
 
-    monkeypatch.setattr("governance.memo.cache", DownCache())
+    monkeypatch.setattr("governance.core.memo.cache", DownCache())
     assert locate(*point(1, 1)) == city.g1111
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from governance.access import SYSTEM
+from governance.core.authority import SYSTEM
 from grids import services as grid_services
 from tests.factories import point, rect
 

@@ -5,8 +5,8 @@ import json
 import pytest
 from django.utils import translation
 
-from governance.access import SYSTEM
-from governance.errors import InvalidInput
+from governance.core.authority import SYSTEM
+from governance.core.errors import InvalidInput
 from grids import services
 from grids.geometry import BoundaryError
 from grids.models import Level, Region

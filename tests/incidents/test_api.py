@@ -283,7 +283,7 @@ def test_the_closed_loop_through_the_api(city, people, road, settings):
 
 
 def _handler_of(unit):
-    from governance.models import Role
+    from governance.access.models import Role
     from tests.factories import make_user
 
     return make_user(f"handler_{unit.code}", role=Role.UNIT_HANDLER, unit=unit)

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from governance.errors import InvalidInput
+from governance.core.errors import InvalidInput
 from incidents import services
 from incidents.models import Attachment, Event, Incident
 from tests.factories import point
@@ -134,7 +134,7 @@ def test_report_back_with_photos_rolled_back_by_a_stale_version_stores_nothing(c
     incident = file_with(people, road, []).incident
     services.incident_accept(incident=incident, actor=people.s11_command)
     services.incident_dispatch(incident=incident, actor=people.s11_command, unit=city.unit_d1_police)
-    from governance.errors import ConflictError
+    from governance.core.errors import ConflictError
 
     with pytest.raises(ConflictError):
         services.incident_report_back(incident=incident, actor=people.d1_police_handler, note="已处置",

@@ -12,8 +12,8 @@ from collections.abc import Callable
 import pytest
 from django.db import connection
 
-from governance.errors import ConflictError, TransitionNotAllowed
-from governance.models import Role
+from governance.access.models import Role
+from governance.core.errors import ConflictError, TransitionNotAllowed
 from incidents import services
 from incidents.models import Event, Incident, Status, UnitTask
 from tests.factories import make_user, point

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import translation
 
-from governance import workcalendar
-from governance.models import CalendarDay, CalendarDayKind
+from governance.calendar import workcalendar
+from governance.calendar.models import CalendarDay, CalendarDayKind
 from incidents import services
 from tests.factories import point
 

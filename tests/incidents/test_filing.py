@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from governance.access import SYSTEM
-from governance.errors import InvalidInput, PermissionDeniedError
-from governance.models import Role
+from governance.access.models import Role
+from governance.core.authority import SYSTEM
+from governance.core.errors import InvalidInput, PermissionDeniedError
 from grids import services as grid_services
 from grids.geometry import EARTH_RADIUS_M
 from grids.locate import OutsideCity
@@ -373,9 +373,9 @@ def test_the_actions_on_a_just_filed_incident_are_asked_in_memory_as_the_door_wo
 
 
 def test_a_retry_answers_with_the_first_incident_even_if_the_grid_is_no_longer_the_workers(city, people, road):
-    from governance.models import RoleAssignment
-    from governance.scoping import forget_scope
-    from governance.services import role_revoke
+    from governance.access.models import RoleAssignment
+    from governance.access.services import role_revoke
+    from governance.core.scoping import forget_scope
 
     lat, lng = point(1, 2)
     first = services.incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat, lng=lng,

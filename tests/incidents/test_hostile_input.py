@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 from PIL import Image
 
-from governance.errors import InvalidInput
+from governance.core.errors import InvalidInput
 from incidents import services
 from incidents.attachments import PHOTO_MAX_EDGE, clean_images
 from incidents.models import Attachment, Event, Incident

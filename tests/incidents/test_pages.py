@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from governance.models import Role
+from governance.access.models import Role
 from incidents import services
 from incidents.models import Attachment, Event, Incident, Status
 from tests.factories import make_user, point

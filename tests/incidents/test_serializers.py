@@ -34,7 +34,7 @@ def drf_rendering_all_the_way_down(serializer):
     """``serializer.data`` as DRF's own ``Serializer.to_representation`` renders it, nested ones included."""
     from unittest import mock
 
-    from governance.api import OutputSerializer
+    from governance.core.api import OutputSerializer
 
     with mock.patch.object(OutputSerializer, "to_representation", serializers.ModelSerializer.to_representation):
         return serializer.__class__(serializer.instance, context=serializer.context, many=False).data

@@ -30,9 +30,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from governance.errors import InvalidInput, NotFoundError, PermissionDeniedError, TransitionNotAllowed
-from governance.models import Role
-from governance.scoping import Action
+from governance.access.models import Role
+from governance.core.errors import InvalidInput, NotFoundError, PermissionDeniedError, TransitionNotAllowed
+from governance.core.scoping import Action
 from grids.models import Level
 from incidents import services
 from incidents.management.commands.load_categories import load_categories
@@ -382,7 +382,7 @@ def test_city_held_incident_cannot_be_escalated_further(world, db):
 
 
 def test_stale_version_is_a_conflict_and_changes_nothing(world, db):
-    from governance.errors import ConflictError
+    from governance.core.errors import ConflictError
 
     incident = Incident.objects.get(pk=world.incident_pk[Status.REPORTED])
     with pytest.raises(ConflictError, match=incident.number):

@@ -16,16 +16,9 @@ from django.db import transaction
 from django.db.models import Count
 from tqdm import tqdm
 
-from governance.demo import (
-    DEFAULT_SEED,
-    DEMO_PASSWORD,
-    GRID_WORKER_PREFIX,
-    DemoContext,
-    DemoLogin,
-    demo_options,
-    demo_steps,
-)
-from governance.models import Unit
+from governance.access.demo import GRID_WORKER_PREFIX
+from governance.access.models import Unit
+from governance.core.demo import DEFAULT_SEED, DEMO_PASSWORD, DemoContext, DemoLogin, demo_options, demo_steps
 from grids.demo import DEMO_CITY_CODE, TerritorySize
 from grids.models import Level, Region
 

@@ -7,7 +7,7 @@ How a user's scope is made:
 
 * A user holds roles (``governance.models.RoleAssignment``) over a region or a
   unit. Assigning a role grants django-guardian object permissions
-  ``scope_<action>`` on that region or unit (``governance.services``).
+  ``scope_<action>`` on that region or unit (``governance.access.services``).
 * A permission on a region covers its whole subtree; the subtree is computed
   from the treebeard path (``path LIKE 'prefix%'``), never stored per row.
 * A permission on a unit covers what the unit was given (incidents dispatched
@@ -31,7 +31,7 @@ from django.db import models
 from django.db.models import BigIntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Cast
 
-from governance.memo import SharedMemo
+from governance.core.memo import SharedMemo
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -59,6 +59,7 @@ class Scope:
     everything: bool = False
     region_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
     unit_ids: dict[str, frozenset[int]] = field(default_factory=dict)
+    user_id: int | None = None  # whose scope: what is addressed to a person is in that person's scope
 
     def paths(self, action: str) -> tuple[str, ...]:
         return self.region_paths.get(action, ())
@@ -87,7 +88,7 @@ def _outermost(paths: set[str]) -> tuple[str, ...]:
 
 
 # Every process keeps the scopes it read, {user id: Scope}, while the shared token stands
-# (governance.memo): any change to anyone's scope permissions replaces the token when it
+# (governance.core.memo): any change to anyone's scope permissions replaces the token when it
 # commits (``scopes_changed``, called by the services and by receivers on guardian's
 # table), and nothing is kept longer than a minute whatever happens.
 SCOPES: SharedMemo[dict[int, Scope]] = SharedMemo("governance:scopes", dict, max_age=60)
@@ -115,22 +116,32 @@ def get_scope(user: AbstractBaseUser | AnonymousUser | None) -> Scope:
     return scope
 
 
+# The models whose guardian permissions make a scope, registered by their apps when Django starts: the
+# region tree ("region": a permission covers the region's subtree, read by path) and the units ("unit":
+# a permission covers what the unit was given). The door knows them only through this registry.
+SCOPE_MODELS: dict[str, type[models.Model]] = {}
+
+
+def register_scope_model(kind: str, model: type[models.Model]) -> None:
+    if kind not in ("region", "unit"):
+        raise ValueError(f"unknown kind of scope model: {kind!r}")
+    SCOPE_MODELS[kind] = model
+
+
 def _read_scope(user) -> Scope:
     """The scope as guardian's object permissions give it (one query)."""
     from django.contrib.contenttypes.models import ContentType
     from guardian.models import UserObjectPermission
 
-    from governance.models import Unit
-    from grids.models import Region
-
-    region_ct = ContentType.objects.get_for_model(Region)
-    unit_ct = ContentType.objects.get_for_model(Unit)
+    region_model, unit_model = SCOPE_MODELS["region"], SCOPE_MODELS["unit"]
+    region_ct = ContentType.objects.get_for_model(region_model)
+    unit_ct = ContentType.objects.get_for_model(unit_model)
     # One query, every request: the permissions, and for those on regions the region's path
     # (guardian keeps object ids as text; a region that no longer exists has no path).
     rows = UserObjectPermission.objects.filter(
         user=user, content_type__in=[region_ct, unit_ct], permission__codename__startswith="scope_"
     ).annotate(
-        region_path=Subquery(Region.objects.filter(pk=Cast(OuterRef("object_pk"), BigIntegerField()))
+        region_path=Subquery(region_model.objects.filter(pk=Cast(OuterRef("object_pk"), BigIntegerField()))
                              .order_by().values("path")[:1])
     ).values_list("content_type_id", "permission__codename", "object_pk", "region_path")
 
@@ -144,11 +155,11 @@ def _read_scope(user) -> Scope:
                 paths[action].add(region_path)
         else:
             unit_ids.setdefault(action, set()).add(int(object_pk))
-    scope = Scope(
+    return Scope(
         region_paths={action: _outermost(found) for action, found in paths.items()},
         unit_ids={action: frozenset(ids) for action, ids in unit_ids.items()},
+        user_id=user.pk,
     )
-    return scope
 
 
 def forget_scope(user) -> None:

@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 from guardian.models import UserObjectPermission
 from guardian.shortcuts import assign_perm
 
-from governance.access import actor_or_none, require_administer
-from governance.errors import ConflictError, InvalidInput
-from governance.models import ROLE_ACTIONS, Role, RoleAssignment, Unit, UnitKind
-from governance.scoping import forget_scope, permission_codename, scopes_changed
+from governance.access.models import ROLE_ACTIONS, Role, RoleAssignment, Unit, UnitKind
+from governance.core.authority import actor_or_none, require_administer
+from governance.core.errors import ConflictError, InvalidInput
+from governance.core.scoping import forget_scope, permission_codename, scopes_changed
 from grids.models import Region
 
 

@@ -4,7 +4,7 @@ Where a day's status comes from, first match wins:
 
 1. the admin-editable table ``CalendarDay`` (a holiday or a make-up working day);
 2. the ``chinesecalendar`` library, for the years it knows (1.11.0: 2004–2026);
-3. for later years, the public holidays the law fixes (``governance.statutory_holidays``:
+3. for later years, the public holidays the law fixes (``governance.calendar.statutory_holidays``:
    the 13 days of 全国年节及纪念日放假办法 and, until the State Council's schedule is in the
    table, the working days that give back a holiday fallen on a weekend);
 4. the weekend fallback: Monday to Friday are working days.
@@ -24,7 +24,7 @@ Rules (docs/workcalendar.md explains why):
 * ``add_working_hours(start, h)`` counts clock hours: command centres accept day and night.
 * A year's schedule is in the table when the table holds at least one *holiday* row in it.
 
-The table is kept per process (``governance.memo``) and re-read at most every
+The table is kept per process (``governance.core.memo``) and re-read at most every
 ``RECHECK_SECONDS``: the re-read compares the whole table (a few dozen rows a year),
 so every write path is seen by every process (web, Celery worker, beat) within
 ``RECHECK_SECONDS``. A save or delete in this process is seen at once when its
@@ -50,9 +50,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from governance import statutory_holidays
-from governance.memo import SharedMemo
-from governance.models import CalendarDay, CalendarDayKind
+from governance.calendar import statutory_holidays
+from governance.calendar.models import CalendarDay, CalendarDayKind
+from governance.core.memo import SharedMemo
 
 # Public holidays are announced in Beijing time, for the whole country.
 CALENDAR_TZ = ZoneInfo("Asia/Shanghai")

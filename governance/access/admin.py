@@ -1,14 +1,5 @@
-"""The admin site, scoped like every page.
-
-A superuser sees everything. An administrator below the city (a ``Role.ADMINISTER``
-scope over a district, a street…) is made staff by ``role_assign`` and manages the
-records of their territory here: regions, units, role assignments and the accounts of
-the people who work there. Every list, object page and history page goes through the
-scoping door (``restrict(user, "administer")``); a hidden object is missing. Every
-save goes through a service that checks the acting user's authority again, so neither
-a hand-made form nor a foreign id in a POST changes anything outside the territory.
-History is read, never reverted: the services are the only way to write.
-"""
+"""The admin of units, role assignments and accounts, scoped to the administrator's territory (see
+``governance.core.admin``)."""
 
 from __future__ import annotations
 
@@ -16,133 +7,18 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
-from governance import services
-from governance.access import administers_path
-from governance.errors import DomainError
-from governance.models import CalendarDay, RoleAssignment, Unit
-from governance.scoping import Action, get_scope
-from governance.workcalendar import calendar_warnings
-from grids.models import Region
-
-
-class ReadOnlyAdminMixin:
-    """Records that change only through services (alerts, incidents): the admin reads them."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-def administers_anything(request) -> bool:
-    return not get_scope(request.user).is_empty(Action.ADMINISTER)
-
-
-class ScopedAdminMixin:
-    """The admin goes through the scoping door too: administrators see and change what they administer.
-
-    Superusers keep Django's model permissions. Anyone else is let in by their
-    administrator role alone (actions, not model permissions), and only to the objects of
-    their territory; ``has_*_permission`` with an object asks the same door.
-    """
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.restrict(request.user, Action.ADMINISTER)
-
-    def _in_scope(self, request, obj) -> bool:
-        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
-
-    def has_module_permission(self, request):
-        if request.user.is_superuser:
-            return super().has_module_permission(request)
-        return request.user.is_active and request.user.is_staff and administers_anything(request)
-
-    def has_view_permission(self, request, obj=None):
-        if request.user.is_superuser:
-            return super().has_view_permission(request, obj)
-        return self.has_module_permission(request) and self._in_scope(request, obj)
-
-    def has_add_permission(self, request, *args):
-        if request.user.is_superuser:
-            return super().has_add_permission(request, *args)
-        return self.has_module_permission(request)
-
-    def has_change_permission(self, request, obj=None):
-        if request.user.is_superuser:
-            return super().has_change_permission(request, obj)
-        return self.has_module_permission(request) and self._in_scope(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # records of the kernel are deactivated or revoked, never deleted
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        """A region or unit is picked among those the user administers; any other id is "not a valid choice"."""
-        if not request.user.is_superuser and db_field.related_model in (Region, Unit):
-            kwargs["queryset"] = db_field.related_model.objects.restrict(request.user, Action.ADMINISTER)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-class ServiceErrorsAdminMixin:
-    """A service's refusal in ``save_model`` becomes a message on the same form page, never a 500.
-
-    The forms check what they can first (``administers_path``), so this is the rare race:
-    the admin view's transaction has rolled back, nothing was saved, and the page says why.
-    """
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as exc:
-            self.message_user(request, str(exc.message), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
-
-class ScopedHistoryAdmin(ServiceErrorsAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
-    """simple-history's pages, behind the same door as the object itself.
-
-    Its history views read the history table directly; here an object outside the
-    user's scope answers 404 on its history and on every past version, and a past
-    version is never saved back (reverting would bypass the services).
-    """
-
-    def _require_visible(self, request, object_id) -> None:
-        if request.user.is_superuser:
-            return
-        try:
-            visible = self.get_queryset(request).filter(pk=object_id).exists()
-        except (ValueError, TypeError):
-            visible = False
-        if not visible:
-            raise Http404
-
-    def history_view(self, request, object_id, extra_context=None):
-        self._require_visible(request, object_id)
-        return super().history_view(request, object_id, extra_context)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        self._require_visible(request, object_id)
-        if request.method != "GET":
-            raise PermissionDenied  # history is a record: changes go through the services
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
-    def revert_disabled(self, request, obj=None):
-        return True
+from governance.access import services
+from governance.access.models import RoleAssignment, Unit
+from governance.core.admin import ScopedHistoryAdmin, administers_anything
+from governance.core.authority import administers_path
+from governance.core.errors import DomainError
+from governance.core.scoping import Action
 
 
 class UnitForm(forms.ModelForm):
@@ -366,36 +242,3 @@ class ScopedUserAdmin(UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, ScopedUserAdmin)
-
-
-@admin.register(CalendarDay)
-class CalendarDayAdmin(SimpleHistoryAdmin):
-    """Public holidays and make-up working days: corrections to chinesecalendar, and years it does not know.
-
-    The calendar is one for the whole country, not territory-scoped: who may edit it
-    is decided by the ordinary model permissions (governance.change_calendarday).
-    """
-
-    list_display = ["date", "weekday", "kind", "name", "note", "updated_at"]
-    list_filter = ["kind"]
-    date_hierarchy = "date"
-    search_fields = ["name", "note"]
-    ordering = ["-date"]
-
-    @admin.display(description=_("weekday"), ordering="date")
-    def weekday(self, obj: CalendarDay) -> str:
-        return date_format(obj.date, "l")
-
-    def revert_disabled(self, request, obj=None):
-        return True
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method != "GET":
-            raise PermissionDenied  # history is a record, never written back
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
-    def changelist_view(self, request, extra_context=None):
-        if request.method == "GET":
-            for warning in calendar_warnings():
-                self.message_user(request, warning, messages.WARNING)
-        return super().changelist_view(request, extra_context)

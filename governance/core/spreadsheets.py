@@ -6,7 +6,7 @@
   prefixed with an apostrophe, as OWASP recommends.
 * Characters a spreadsheet cannot hold (control characters, which openpyxl refuses with
   ``IllegalCharacterError``) and bidi overrides are dropped on the way out, so a row
-  stored before the input was cleaned (``governance.text``) never makes an export fail.
+  stored before the input was cleaned (``governance.core.text``) never makes an export fail.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import csv
 from collections.abc import Iterable, Iterator
 from typing import IO
 
-from governance.text import clean_text
+from governance.core.text import clean_text
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -4,8 +4,8 @@ from django.db import models
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from governance.errors import PermissionDeniedError
-from governance.scoping import Action, get_scope
+from governance.core.errors import PermissionDeniedError
+from governance.core.scoping import Action, get_scope
 
 
 def access_object(queryset: models.QuerySet, user, *, action: str = Action.VIEW, **lookup) -> models.Model:

@@ -1,6 +1,6 @@
 """Domain errors: one exception type, mapped to a response in one place.
 
-Services raise these; ``governance.api.exception_handler`` turns them into the
+Services raise these; ``governance.core.api.exception_handler`` turns them into the
 API's JSON error shape and ``governance.views.DomainErrorMixin`` into a page
 message. The message is written for the person who acted.
 """

@@ -2,11 +2,11 @@
 
     {"error": {"code": "conflict", "message": "...", "fields": {"lat": ["..."]}}}
 
-* ``exception_handler``: DRF's errors, the domain's (``governance.errors``) and Django's
+* ``exception_handler``: DRF's errors, the domain's (``governance.core.errors``) and Django's
   own refusals of a request body (too large, too many fields or files);
 * ``api_error_response``: the same shape for what happens outside a view (no URL matched,
   a server error, a CSRF failure), used by the project's error handlers for ``/api/`` paths;
-* ``governance.parsers.SafeJSONParser``: JSON bodies bounded in size and depth.
+* ``governance.core.parsers.SafeJSONParser``: JSON bodies bounded in size and depth.
 """
 
 from django.conf import settings
@@ -22,7 +22,7 @@ from rest_framework.relations import PKOnlyObject
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from governance.errors import DomainError
+from governance.core.errors import DomainError
 
 try:  # Django 5.2: TooManyFilesSent lives beside TooManyFieldsSent
     from django.core.exceptions import TooManyFilesSent
@@ -228,7 +228,7 @@ class ErrorBodySerializer(serializers.Serializer):
 
 
 class ErrorSerializer(serializers.Serializer):
-    """The one error shape of the API (governance.api)."""
+    """The one error shape of the API (governance.core.api)."""
 
     error = ErrorBodySerializer()
 

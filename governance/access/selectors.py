@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import chain
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy
 
-from governance.models import Role, RoleAssignment, Unit
-from governance.scoping import Action, get_scope
-from grids.models import Region
+from governance.access.models import Role, RoleAssignment, Unit
+from governance.core.scoping import Action, get_scope
+from grids.models import Level, Region
 
 # Which dashboard a role lands on, most demanding first: a user with several
 # roles lands on the first of theirs in this order.
@@ -122,3 +122,36 @@ def _label(row) -> str:
         return f"{row.user} · {row.get_role_display()} · {row.region or row.unit}"
     code = getattr(row, "code", "")
     return f"{row.name} ({code})" if code else str(row.name)
+
+
+# --- People in the territory ---------------------------------------------------------------------
+
+def grids_of_worker(user) -> QuerySet[Region]:
+    """The grids a grid worker is assigned to, with the names above them at hand."""
+    grid_ids = RoleAssignment.objects.active().filter(user=user, role=Role.GRID_WORKER).values("region_id")
+    return Region.objects.filter(pk__in=grid_ids).order_by("path")
+
+
+@dataclass(frozen=True)
+class TerritorySummary:
+    region: Region
+    counts: dict[str, int]  # level label -> number of regions below
+    grid_workers: int
+
+
+def territory_summaries(user) -> list[TerritorySummary]:
+    """For each root of the user's scope: how many regions of each level lie below, and the grid workers."""
+    summaries = []
+    for region in top_regions(user):
+        below = Region.objects.filter(path__startswith=region.path, depth__gt=region.depth)
+        # order_by(): the default ordering by path would split the groups
+        by_level = dict(below.order_by().values_list("level").annotate(n=Count("id")).values_list("level", "n"))
+        workers = RoleAssignment.objects.active().filter(
+            Q(region__path__startswith=region.path), role=Role.GRID_WORKER
+        ).values("user").distinct().count()
+        summaries.append(TerritorySummary(
+            region=region,
+            counts={Level(level).label: by_level[level] for level in sorted(by_level)},
+            grid_workers=workers,
+        ))
+    return summaries
