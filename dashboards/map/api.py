@@ -81,6 +81,10 @@ class BBoxField(serializers.CharField):
         "range": _("The box must lie within -180..180 and -90..90, with min below max."),
     }
 
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)  # the pattern is the whole rule: no spaces either
+        super().__init__(**kwargs)
+
     def to_internal_value(self, data) -> selectors.BBox:
         text = super().to_internal_value(data)
         if not re.fullmatch(BBOX_PATTERN, text):  # plain decimals: no exponent, no "nan" or "inf"
