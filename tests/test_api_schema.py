@@ -18,6 +18,7 @@ the suite's time budget.
 from __future__ import annotations
 
 import io
+import json
 import logging
 from datetime import date, timedelta
 
@@ -119,13 +120,15 @@ schemathesis.openapi.media_type("image/webp", st.just(_image("WEBP")))
 
 
 @WSGI_TRANSPORT.serializer("multipart/form-data")
-def multipart_with_filenames(ctx, value):
-    """Schemathesis's own multipart encoding, with a filename on every file part.
+def multipart_as_clients_send_it(ctx, value):
+    """Schemathesis's own multipart encoding, with numbers written out and a filename on every file part.
 
-    In-process, schemathesis hands werkzeug file parts without a filename; Django reads such a
-    part as a plain field, as the RFC says, where every real client (a browser, curl -F) names
-    its files. Named here, the photos reach the server as the files they are.
+    In-process, schemathesis 4.32 encodes a float field as an empty part, and hands werkzeug file
+    parts without a filename, which Django reads as plain fields (as the RFC says). Every real
+    client (a browser, curl -F) writes ``lat=23.005`` and names its files: so are they sent here.
     """
+    if isinstance(value, dict):
+        value = {name: _number_text(item) for name, item in value.items()}
     prepared = wsgi_multipart_serializer(ctx, value)
     data = prepared.get("data")
     for parts in data.values() if isinstance(data, dict) else ():
@@ -133,6 +136,14 @@ def multipart_with_filenames(ctx, value):
             if isinstance(part, FileStorage) and not part.filename:
                 part.filename = f"{part.name}.bin"
     return prepared
+
+
+def _number_text(item):
+    if isinstance(item, float):
+        return json.dumps(item)
+    if isinstance(item, list):
+        return [_number_text(each) for each in item]
+    return item
 
 
 @pytest.fixture
