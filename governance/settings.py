@@ -310,7 +310,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "governance.core.api.StrictPageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, made to say what the server does: errors, constraints, no docstrings (governance.core.openapi)
+    "DEFAULT_SCHEMA_CLASS": "governance.core.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "governance.core.api.exception_handler",
     # JSON bounded in size and depth (governance.core.parsers.SafeJSONParser); forms for the pages' scripts.
     "DEFAULT_PARSER_CLASSES": [
@@ -326,6 +327,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set, whatever the property is called (severity of an incident, of an alert…).
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "incidents.models.Status",
+        "SourceEnum": "incidents.models.Source",
+        "FigureSourceEnum": "dashboards.map.api.FIGURE_SOURCES",
+        "LevelEnum": "grids.models.Level",
+        "AlertKindEnum": "governance.alerts.models.AlertKind",
+        "AlertSeverityEnum": "governance.alerts.models.AlertSeverity",
+        "ExportStatusEnum": "dashboards.models.ExportStatus",
+    },
 }
 
 # --- Email ----------------------------------------------------------------

@@ -14,11 +14,9 @@ from rest_framework.response import Response
 import governance.admin_site  # noqa: F401  (registers every admin, see the module)
 from governance import views
 from governance.access import views as access_views
-from governance.core.api import ErrorSerializer
 from governance.core.errors import DomainError
+from governance.core.openapi import ERROR_DESCRIPTIONS, errors
 from governance.core.parsers import SafeJSONParser
-
-ERROR = ErrorSerializer
 
 admin.site.site_header = admin.site.site_title = gettext_lazy("City governance portal")
 
@@ -29,7 +27,7 @@ admin.site.site_header = admin.site.site_title = gettext_lazy("City governance p
                  "count towards the same lockout as the login page: a locked account answers 429 `locked_out`, "
                  "even with the right password."),
     responses={200: inline_serializer("AuthTokenAnswer", {"token": serializers.CharField()}),
-               400: ERROR, 415: ERROR, 429: ERROR},
+               **errors(400, 429, e400=ERROR_DESCRIPTIONS[400] + " Wrong credentials are `invalid` too.")},
 ))
 class ObtainTokenView(ObtainAuthToken):
     """DRF's token view, which says when an account is locked out (as the login page does)."""

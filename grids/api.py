@@ -2,12 +2,14 @@ from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Length, Substr
 from django.http import Http404
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance.core.api import GeoJSONGeometryField
 from governance.core.filters import IdFilter
+from governance.core.openapi import errors
 from grids.locate import locate
 from grids.models import Level, Region
 
@@ -30,6 +32,8 @@ class RegionSerializer(serializers.ModelSerializer):
 
 
 class RegionDetailSerializer(RegionSerializer):
+    boundary = GeoJSONGeometryField(read_only=True)
+
     class Meta(RegionSerializer.Meta):
         fields = [*RegionSerializer.Meta.fields, "boundary"]
 
@@ -53,6 +57,10 @@ class RegionFilter(filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(code__icontains=value))
 
 
+@extend_schema_view(get=extend_schema(
+    operation_id="regions_list", summary="The regions you may see",
+    description="Your territory's subtrees in tree order, paginated; `parent` lists one region's children.",
+))
 class RegionListView(generics.ListAPIView):
     """Regions the user may see (their scope's subtrees)."""
 
@@ -63,6 +71,9 @@ class RegionListView(generics.ListAPIView):
         return with_parent_id(Region.objects.restrict(self.request.user)).order_by("path")
 
 
+@extend_schema_view(get=extend_schema(
+    operation_id="regions_retrieve", summary="One region, with its boundary",
+))
 class RegionDetailView(generics.RetrieveAPIView):
     serializer_class = RegionDetailSerializer
 
@@ -93,7 +104,15 @@ class LocateView(APIView):
     territory answers 404, as everything hidden does.
     """
 
-    @extend_schema(parameters=[LocateQuery], responses=LocatedRegionSerializer)
+    @extend_schema(
+        operation_id="locate", summary="The grid that holds a point",
+        description="WGS-84 `lat` and `lng`. A point outside the city is 400 `outside_city`; a grid outside your "
+                    "territory is 404, as everything hidden is. A point in a gap of the territory (no grid holds it) "
+                    "answers the deepest region that holds it, with `gap: true`.",
+        parameters=[LocateQuery],
+        responses={200: LocatedRegionSerializer,
+                   **errors(404, e404="The grid lies outside your territory: `not_found`.")},
+    )
     def get(self, request):
         query = LocateQuery(data=request.query_params)
         query.is_valid(raise_exception=True)

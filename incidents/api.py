@@ -25,6 +25,8 @@ from rest_framework.views import APIView
 
 from governance.core.api import StrictPageNumberPagination
 from governance.core.authority import access_object
+from governance.core.openapi import ERROR_DESCRIPTIONS, errors
+from governance.core.text import NON_BLANK_PATTERN
 from incidents import selectors, services
 from incidents.filters import IncidentFilter
 from incidents.models import Category, Incident, Source
@@ -35,21 +37,26 @@ from incidents.serializers import (
     DispatchInput,
     DuplicateSerializer,
     DuplicatesQuery,
-    ErrorSerializer,
     IncidentDetailSerializer,
     IncidentFileInput,
     IncidentSerializer,
     MergeInput,
     ParkInput,
+    ReasonInput,
     ReportBackInput,
     VerifyInput,
     detail_context,
+    request_bodies,
 )
 from incidents.workflow import TRANSITIONS
 
-ERROR = OpenApiResponse(ErrorSerializer, description="The one error shape: {\"error\": {code, message, fields}}.")
-READ_ERRORS = {404: ERROR}
-WRITE_ERRORS = {400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
+# What a filing's 400 and 403 may carry besides the shared codes (governance.core.openapi adds 400 itself).
+FILING_400 = (ERROR_DESCRIPTIONS[400] + " A filing is also refused with `outside_city` (the point lies outside the "
+              "city), `photo_not_image`, `photo_format`, `photo_too_large` or `photos_too_large` (docs/api.md).")
+FILING_403 = ("You may only file in your own grids: `not_your_grid`; or a session client's write came without its "
+              "CSRF token: `csrf_failed`.")
+ACTION_403 = ("You may see the incident but may not take this action: `forbidden`; or a session client's write "
+              "came without its CSRF token: `csrf_failed`.")
 
 
 def parse(serializer_class: type[Serializer], request: Request, data=None, **context) -> dict:
@@ -87,6 +94,12 @@ class IncidentPagination(StrictPageNumberPagination):
 
 # --- Incidents ----------------------------------------------------------------
 
+@extend_schema_view(get=extend_schema(
+    operation_id="incidents_list", summary="The incidents you may see",
+    description=("Newest first, paginated (`page`, `page_size` up to 200), filtered like the pages' queues. "
+                 "`region` takes a region of your territory (any other id is 400, like a missing one); a page past "
+                 "the end is 404."),
+))
 class IncidentListView(generics.ListAPIView):
     """Incidents the user may see, newest first, filtered like the pages' queues."""
 
@@ -104,14 +117,18 @@ class IncidentListView(generics.ListAPIView):
         description=(
             "JSON without photos, or multipart/form-data with up to 9 photos (`photos` or `photos[]`). "
             "A retry with the same idempotency key (the `Idempotency-Key` header or the `idempotency_key` "
-            "field) from the same user answers 200 with the incident filed the first time."
+            "field) from the same user answers 200 with the incident filed the first time; the same key with a "
+            "different report answers 422 and files nothing. The point must lie in the city (400 `outside_city`) "
+            "and, for a grid worker, in one of their grids (403 `not_your_grid`)."
         ),
-        request={"application/json": IncidentFileInput, "multipart/form-data": IncidentFileInput},
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
-                                     description="At most 64 characters; wins over the idempotency_key field.")],
-        responses={201: IncidentDetailSerializer,
+        request=request_bodies(IncidentFileInput),
+        parameters=[OpenApiParameter(
+            "Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 64, "pattern": NON_BLANK_PATTERN},
+            OpenApiParameter.HEADER, required=False,
+            description="1 to 64 characters, not only spaces; wins over the idempotency_key field.")],
+        responses={201: OpenApiResponse(IncidentDetailSerializer, description="Filed."),
                    200: OpenApiResponse(IncidentDetailSerializer, description="A retry: the incident already filed."),
-                   **WRITE_ERRORS},
+                   **errors(400, 403, 422, e400=FILING_400, e403=FILING_403)},
     )
     def post(self, request: Request) -> Response:
         data = parse(IncidentFileInput, request, idempotency_header=request.headers.get("Idempotency-Key"))
@@ -128,7 +145,10 @@ class IncidentListView(generics.ListAPIView):
 class IncidentDetailView(APIView):
     """One incident: timeline, unit tasks, attachments (scoped download URLs), version and available actions."""
 
-    @extend_schema(operation_id="incidents_retrieve", responses={200: IncidentDetailSerializer, **READ_ERRORS})
+    @extend_schema(operation_id="incidents_retrieve", summary="One incident",
+                   description="With its timeline, unit tasks, attachments (scoped download URLs), `version` and the "
+                               "actions you may take now (`available_actions`).",
+                   responses={200: IncidentDetailSerializer})
     def get(self, request: Request, pk: int) -> Response:
         return Response(render_incident(request, pk))
 
@@ -136,8 +156,10 @@ class IncidentDetailView(APIView):
 class DuplicatesView(APIView):
     """Open incidents of the same category within 100 m filed in the last 72 hours, nearest first."""
 
-    @extend_schema(operation_id="incidents_duplicates", parameters=[DuplicatesQuery],
-                   responses={200: DuplicateSerializer(many=True), 400: ERROR})
+    @extend_schema(operation_id="incidents_duplicates", summary="Possible duplicates of a report",
+                   description="Open incidents of the category within 100 m filed in the last 72 hours, nearest "
+                               "first, with `distance_m`. An unknown category is 400.",
+                   parameters=[DuplicatesQuery], responses={200: DuplicateSerializer(many=True)})
     def get(self, request: Request) -> Response:
         query = parse(DuplicatesQuery, request, data=request.query_params)
         found = selectors.possible_duplicates(request.user, category=query["category"], lat=query["lat"],
@@ -156,30 +178,37 @@ class ActionEndpoint:
     service: Callable[..., Incident]
     input: type[ActionInput] = ActionInput
     summary: str = ""
+    rules: str = ""  # what the input must satisfy beyond its schema, said in the operation's description
 
+
+UNITS_RULE = "`unit` and `assisting_units` must be active units you may dispatch to (400 otherwise)."
 
 ACTION_ENDPOINTS: list[ActionEndpoint] = [
     ActionEndpoint("accept", "accept", services.incident_accept, summary="Accept a reported incident"),
     ActionEndpoint("dispatch", "dispatch", services.incident_dispatch, DispatchInput,
-                   "Dispatch to a lead unit (and assisting units)"),
-    ActionEndpoint("reassign", "reassign", services.incident_reassign, DispatchInput, "Reassign to another unit"),
+                   "Dispatch to a lead unit (and assisting units)", UNITS_RULE),
+    ActionEndpoint("reassign", "reassign", services.incident_reassign, DispatchInput, "Reassign to another unit",
+                   UNITS_RULE),
     ActionEndpoint("report-back", "report_back", services.incident_report_back, ReportBackInput,
                    "A unit reports back (with photos)"),
-    ActionEndpoint("unit-return", "unit_return", services.incident_unit_return,
-                   summary="A unit sends the incident back to the command centre"),
+    ActionEndpoint("unit-return", "unit_return", services.incident_unit_return, ReasonInput,
+                   "A unit sends the incident back to the command centre"),
     ActionEndpoint("verify", "verify_pass", services.incident_verify, VerifyInput,
-                   "Verify a unit's report: pass closes, fail sends back"),
+                   "Verify a unit's report: pass closes, fail sends back",
+                   "`note` (the reason) is required when `passed` is false (400 otherwise)."),
     ActionEndpoint("close-on-spot", "close_on_spot", services.incident_close_on_spot, CloseOnSpotInput,
                    "The grid worker closes it on the spot"),
-    ActionEndpoint("return", "return", services.incident_return, summary="Return to the reporter with a reason"),
+    ActionEndpoint("return", "return", services.incident_return, ReasonInput, "Return to the reporter with a reason"),
     ActionEndpoint("resubmit", "resubmit", services.incident_resubmit, summary="Resubmit a returned incident"),
-    ActionEndpoint("void", "void", services.incident_void, summary="Void: not an incident"),
+    ActionEndpoint("void", "void", services.incident_void, ReasonInput, "Void: not an incident"),
     ActionEndpoint("park", "park", services.incident_park, ParkInput,
-                   "Park on the long-term list until a review date"),
+                   "Park on the long-term list until a review date",
+                   "`review_on` must be a day after today, Beijing time (400 otherwise)."),
     ActionEndpoint("unpark", "unpark", services.incident_unpark, summary="Take off the long-term list"),
-    ActionEndpoint("escalate", "escalate", services.incident_escalate,
-                   summary="Escalate to the command centre one level up"),
-    ActionEndpoint("merge", "merge", services.incident_merge, MergeInput, "Merge as a duplicate of an open incident"),
+    ActionEndpoint("escalate", "escalate", services.incident_escalate, ReasonInput,
+                   "Escalate to the command centre one level up"),
+    ActionEndpoint("merge", "merge", services.incident_merge, MergeInput, "Merge as a duplicate of an open incident",
+                   "`into` must be another open incident you may see (400 otherwise)."),
 ]
 
 
@@ -203,14 +232,20 @@ def _action_view(endpoint: ActionEndpoint) -> type[IncidentActionView]:
     view = type(f"Incident{name}View", (IncidentActionView,), {
         "endpoint": endpoint,
         "__module__": __name__,
-        "__doc__": f"{endpoint.summary}. Needs the `{transition.action}` action over the incident"
-                   + ("; a note (reason) is required." if transition.needs_note else "."),
+        "__doc__": f"{endpoint.summary}.",
     })
+    description = " ".join(filter(None, [
+        f"Needs the `{transition.action}` action over the incident; answers it as `GET /api/v1/incidents/{{id}}/` "
+        "does. Send the `version` you displayed: a stale one is 409 and changes nothing.",
+        "A `note` (the reason) is required." if transition.needs_note else "",
+        endpoint.rules,
+    ]))
     return extend_schema_view(post=extend_schema(
         operation_id=f"incidents_{endpoint.path.replace('-', '_')}",
         summary=endpoint.summary,
-        request=endpoint.input,
-        responses={200: IncidentDetailSerializer, **WRITE_ERRORS},
+        description=description,
+        request=request_bodies(endpoint.input),
+        responses={200: IncidentDetailSerializer, **errors(403, 409, e403=ACTION_403)},
     ))(view)
 
 
@@ -219,6 +254,11 @@ ACTION_VIEWS: dict[str, type[IncidentActionView]] = {e.path: _action_view(e) for
 
 # --- Categories ---------------------------------------------------------------
 
+@extend_schema_view(get=extend_schema(
+    operation_id="categories_list", summary="The category tree",
+    description="Active major categories with their active minor ones: time limits (`accept_hours`, "
+                "`handle_working_days`), default severity and whether a grid worker may close it on the spot.",
+))
 class CategoryTreeView(generics.ListAPIView):
     """Active major categories with their active minor ones, time limits and the on-the-spot rule."""
 

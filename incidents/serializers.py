@@ -9,18 +9,19 @@ queries per row.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiRequest, extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
 from governance.access.models import Unit
-from governance.core.api import ErrorSerializer, OutputSerializer  # noqa: F401  (ErrorSerializer: re-exported)
+from governance.core.api import CleanTextField, ErrorSerializer, OutputSerializer  # noqa: F401  (ErrorSerializer: re-exported)
 from governance.core.authority import may
 from governance.core.filters import MAX_ID
 from governance.core.masking import mask_name, mask_phone
@@ -76,7 +77,7 @@ def _absolute(request, path: str) -> str:
 # --- Input fields -----------------------------------------------------------
 
 @extend_schema_field({
-    "oneOf": [{"type": "integer"}, {"type": "string"}],
+    "oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "minLength": 1, "maxLength": 16}],
     "description": "A minor category's id (integer) or code (string, e.g. \"0101\").",
 })
 class CategoryField(serializers.Field):
@@ -112,7 +113,8 @@ class CategoryField(serializers.Field):
         return value.pk
 
 
-@extend_schema_field({"type": "array", "items": {"type": "string", "format": "binary"}, "maxItems": MAX_PHOTOS})
+@extend_schema_field({"type": "array", "items": {"type": "string", "format": "binary"}, "maxItems": MAX_PHOTOS,
+                     "description": "Up to 9 JPEG, PNG or WebP photos, as repeated multipart parts."})
 class PhotoListField(serializers.ListField):
     """Photos sent as repeated ``photos`` or ``photos[]`` parts of a multipart form."""
 
@@ -176,7 +178,7 @@ class IncidentFileInput(serializers.Serializer):
     """Filing an incident: JSON, or a multipart form with photos."""
 
     category = CategoryField(help_text=_("A minor category's id or code."))
-    title = serializers.CharField(max_length=200)
+    title = CleanTextField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
     lat = serializers.FloatField(min_value=-90, max_value=90)
     lng = serializers.FloatField(min_value=-180, max_value=180)
@@ -221,6 +223,12 @@ class ActionInput(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
+class ReasonInput(ActionInput):
+    """A transition that needs a reason (``Transition.needs_note``): the note is required."""
+
+    note = CleanTextField(max_length=5000, help_text=_("The reason; required."))
+
+
 class DispatchInput(ActionInput):
     unit = ScopedPrimaryKeyField(model=Unit, extra_filter={"is_active": True}, help_text=_("The lead unit."))
     assisting_units = ScopedPrimaryKeyField(model=Unit, extra_filter={"is_active": True}, many=True,
@@ -228,7 +236,7 @@ class DispatchInput(ActionInput):
 
 
 class ReportBackInput(ActionInput):
-    note = serializers.CharField(max_length=5000, help_text=_("How the incident was handled."))
+    note = CleanTextField(max_length=5000, help_text=_("How the incident was handled."))
     unit = ScopedPrimaryKeyField(model=Unit, action=Action.HANDLE, required=False, allow_null=True, default=None,
                                  help_text=_("Which of your units reports, when you act for several."))
     photos = PhotoListField()
@@ -246,12 +254,33 @@ class CloseOnSpotInput(ActionInput):
     photos = PhotoListField()
 
 
-class ParkInput(ActionInput):
-    review_on = serializers.DateField(help_text=_("When the parked problem is looked at again."))
+class ParkInput(ReasonInput):
+    review_on = serializers.DateField(help_text=_("When the parked problem is looked at again: a day after today."))
 
 
 class MergeInput(ActionInput):
     into = ScopedPrimaryKeyField(model=Incident, help_text=_("The open incident this one repeats."))
+
+
+PHOTO_CONTENT_TYPES = "image/jpeg, image/png, image/webp"
+
+
+@functools.cache
+def request_bodies(input_class: type[serializers.Serializer]) -> type[serializers.Serializer] | dict:
+    """The OpenAPI request bodies of an input (``extend_schema(request=...)``).
+
+    Photos travel only as parts of a multipart form: JSON and urlencoded bodies are
+    described without them, and the multipart one says which images a part may hold.
+    """
+    if "photos" not in input_class._declared_fields:
+        return input_class
+    without_photos = type(f"{input_class.__name__}NoPhotos", (input_class,), {"photos": None,
+                                                                             "__module__": __name__})
+    return {
+        "application/json": without_photos,
+        "application/x-www-form-urlencoded": without_photos,
+        "multipart/form-data": OpenApiRequest(input_class, encoding={"photos": {"contentType": PHOTO_CONTENT_TYPES}}),
+    }
 
 
 # --- Output serializers -----------------------------------------------------

@@ -581,14 +581,15 @@ def incident_merge(*, incident, actor, into: Incident, note: str = "", expected_
     """Merge a duplicate report into the open incident it repeats."""
     now = now or timezone.now()
     if into.pk == (incident.pk if isinstance(incident, Incident) else incident):
-        raise InvalidInput(_("An incident cannot be merged into itself."))
+        message = _("An incident cannot be merged into itself.")
+        raise InvalidInput(message, field_errors={"into": [message]})
     incident, t = _begin(incident, "merge", actor, note, expected_version)
     target = Incident.objects.select_for_update().filter(pk=into.pk).first()
     if target is None or not may(target, actor, Action.VIEW):
         raise InvalidInput(_("The incident to merge into was not found."), field_errors={"into": [_("Not found.")]})
     if target.status not in OPEN_STATUSES or target.duplicate_of_id:
-        raise InvalidInput(_("Incident %(number)s is not open; merge into an open incident.")
-                           % {"number": target.number})
+        message = _("Incident %(number)s is not open; merge into an open incident.") % {"number": target.number}
+        raise InvalidInput(message, field_errors={"into": [message]})
     incident.duplicate_of = target
     incident.closed_at = now
     _apply(incident, t, actor, now, note, into=target.pk, into_number=target.number)

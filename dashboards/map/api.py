@@ -7,13 +7,21 @@ errors take the one shape of ``governance.core.api``.
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django_filters import BooleanFilter, DateFilter, ModelChoiceFilter, MultipleChoiceFilter, NumberFilter
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from django_filters import (
+    BooleanFilter,
+    ChoiceFilter,
+    DateFilter,
+    ModelChoiceFilter,
+    MultipleChoiceFilter,
+    NumberFilter,
+)
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -21,30 +29,44 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dashboards.map import gcj02, selectors, stats
-from dashboards.models import IncidentExport
+from dashboards.models import ExportStatus, IncidentExport
 from governance.alerts import services as alert_services
+from governance.alerts.models import AlertKind, AlertSeverity
 from governance.alerts.selectors import unread_count
+from governance.core.api import GeoJSONGeometryField
+from governance.core.filters import MAX_ID
+from governance.core.openapi import errors
 from grids.models import Level
 from incidents.filters import IncidentFilter
-from incidents.serializers import ErrorSerializer
+from incidents.models import Status
+from incidents.serializers import SeverityField
 
-ERROR = OpenApiResponse(ErrorSerializer, description="The one error shape: {\"error\": {code, message, fields}}.")
 MEASURES = ("open", "overdue", "on_time_rate")
+# Where the figures were counted (dashboards.map.stats): the tallies, or the incidents themselves.
+FIGURE_SOURCES = [("tallies", "tallies"), ("live", "live")]
+# Four decimal numbers, as the map page sends them (toFixed): minLng,minLat,maxLng,maxLat
+_NUMBER = "-?[0-9]+(?:[.][0-9]+)?"
+BBOX_PATTERN = f"^{_NUMBER}(?:,{_NUMBER}){{3}}$"
 
 
 def _filter_parameters() -> list[OpenApiParameter]:
-    """The shared IncidentFilter's query parameters, documented once for every map endpoint."""
+    """The shared IncidentFilter's query parameters, typed as the filter reads them, for every map endpoint."""
     params = []
     for name, f in IncidentFilter.base_filters.items():
         if isinstance(f, BooleanFilter):
-            kind = OpenApiTypes.BOOL
-        elif isinstance(f, ModelChoiceFilter | NumberFilter):
-            kind = OpenApiTypes.INT
+            schema: dict = {"type": "boolean"}
+        elif isinstance(f, ModelChoiceFilter | NumberFilter):  # an id: of a category, a region, a unit
+            schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+        elif isinstance(f, ChoiceFilter | MultipleChoiceFilter):
+            values = [value for value, _label in f.extra["choices"]]
+            schema = {"type": "integer" if all(isinstance(v, int) for v in values) else "string", "enum": values}
         elif isinstance(f, DateFilter):
-            kind = OpenApiTypes.DATE
+            schema = {"type": "string", "format": "date"}
         else:
-            kind = OpenApiTypes.STR
-        params.append(OpenApiParameter(name, kind, many=isinstance(f, MultipleChoiceFilter), required=False,
+            schema = {"type": "string"}
+        if isinstance(f, MultipleChoiceFilter):  # repeatable: ?status=reported&status=accepted
+            schema = {"type": "array", "items": schema}
+        params.append(OpenApiParameter(name, schema, required=False, style="form", explode=True,
                                        description=str(f.label or name)))
     return params
 
@@ -52,20 +74,22 @@ def _filter_parameters() -> list[OpenApiParameter]:
 FILTERS = _filter_parameters()
 
 
+@extend_schema_field({"type": "string", "pattern": BBOX_PATTERN, "example": "116.0,23.0,116.1,23.1"})
 class BBoxField(serializers.CharField):
     default_error_messages = {
         "format": _("Give the box as minLng,minLat,maxLng,maxLat (four numbers)."),
         "range": _("The box must lie within -180..180 and -90..90, with min below max."),
     }
 
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)  # the pattern is the whole rule: no spaces either
+        super().__init__(**kwargs)
+
     def to_internal_value(self, data) -> selectors.BBox:
         text = super().to_internal_value(data)
-        try:
-            numbers = [float(part) for part in text.split(",")]
-        except ValueError:
+        if not re.fullmatch(BBOX_PATTERN, text):  # plain decimals: no exponent, no "nan" or "inf"
             self.fail("format")
-        if len(numbers) != 4 or any(n != n for n in numbers):  # n != n: NaN
-            self.fail("format")
+        numbers = [float(part) for part in text.split(",")]
         box = selectors.BBox(*numbers)
         if not (-180 <= box.min_lng < box.max_lng <= 180 and -90 <= box.min_lat < box.max_lat <= 90):
             self.fail("range")
@@ -121,6 +145,133 @@ def region_filter_params(request: Request):
     return params
 
 
+# --- The answers, typed for the OpenAPI schema (the views build plain dicts: these only describe them) ---
+
+class RegionMeasuresSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    open = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    closed = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True, help_text="closed on time / closed, 0..1; null when "
+                                                                      "none is closed")
+
+
+class MapRegionPropertiesSerializer(RegionMeasuresSerializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    level = serializers.ChoiceField(choices=Level.choices)
+    value = serializers.FloatField(allow_null=True, help_text="the chosen measure")
+
+
+class MapRegionFeatureSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["Feature"])
+    id = serializers.IntegerField()
+    geometry = GeoJSONGeometryField()
+    properties = MapRegionPropertiesSerializer()
+
+
+class MapRegionsSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["FeatureCollection"])
+    level = serializers.ChoiceField(choices=Level.choices, help_text="the level of the regions drawn")
+    measure = serializers.ChoiceField(choices=MEASURES)
+    source = serializers.ChoiceField(choices=FIGURE_SOURCES, help_text="where the figures were counted")
+    features = MapRegionFeatureSerializer(many=True)
+
+
+class TrendDaySerializer(serializers.Serializer):
+    day = serializers.DateField()
+    reported = serializers.IntegerField()
+    closed = serializers.IntegerField()
+
+
+class CategoryFiguresSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="the major category")
+    name = serializers.CharField()
+    total = serializers.IntegerField()
+    open = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    closed = serializers.IntegerField()
+
+
+class RegionFiguresSerializer(RegionMeasuresSerializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    level = serializers.ChoiceField(choices=Level.choices)
+
+
+class MapStatsSerializer(serializers.Serializer):
+    new_today = serializers.IntegerField(help_text="filed today, Beijing time")
+    open = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    total = serializers.IntegerField()
+    closed = serializers.IntegerField()
+    closure_rate = serializers.FloatField(allow_null=True, help_text="closed / all but voided and merged, 0..1")
+    on_time_rate = serializers.FloatField(allow_null=True, help_text="closed on time / closed, 0..1")
+    avg_handling_hours = serializers.FloatField(allow_null=True, help_text="mean hours from filing to closing")
+    source = serializers.ChoiceField(choices=FIGURE_SOURCES, help_text="where the figures were counted")
+    as_of = serializers.DateTimeField(help_text="when the overdue figures were last brought up to date")
+    trend = TrendDaySerializer(many=True, help_text="filed and closed per day, the last 30 days")
+    by_category = CategoryFiguresSerializer(many=True)
+    by_region = RegionFiguresSerializer(many=True, help_text="one level below the territory or the chosen region")
+
+
+class MapAlertSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=AlertKind.choices)
+    kind_label = serializers.CharField()
+    severity = serializers.ChoiceField(choices=AlertSeverity.choices)
+    title = serializers.CharField()
+    subject_type = serializers.CharField(help_text="what the alert is about, e.g. incident")
+    subject_id = serializers.IntegerField()
+    subject_label = serializers.CharField(help_text="e.g. the incident's number")
+    region = serializers.CharField(help_text="the name of the region where it happens")
+    raised_at = serializers.DateTimeField()
+    acknowledged = serializers.BooleanField()
+    can_acknowledge = serializers.BooleanField(help_text="you are its addressee and may acknowledge it")
+    lat = serializers.FloatField(allow_null=True, help_text="where the incident lies, in the coords asked for")
+    lng = serializers.FloatField(allow_null=True)
+    acknowledge_url = serializers.CharField(help_text="POST here to acknowledge it")
+
+
+class MapAlertsSerializer(serializers.Serializer):
+    unread = serializers.IntegerField(help_text="your unread alerts, as the top bar counts them")
+    alerts = MapAlertSerializer(many=True, help_text="open alerts of your territory, newest first, at most 50")
+
+
+class MapAlertAcknowledgedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    acknowledged = serializers.BooleanField()
+    acknowledged_at = serializers.DateTimeField()
+
+
+class MapIncidentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    lat = serializers.FloatField()
+    lng = serializers.FloatField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    severity = SeverityField()
+    is_overdue = serializers.BooleanField()
+
+
+class MapIncidentsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    truncated = serializers.BooleanField(help_text="more incidents matched than were sent")
+    incidents = MapIncidentSerializer(many=True)
+
+
+class MapExportStatusSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ExportStatus.choices)
+    progress = serializers.IntegerField(help_text="percent done")
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+    download_url = serializers.CharField(allow_blank=True, help_text="empty until the file is ready")
+    error = serializers.CharField(allow_blank=True)
+
+
 class MapRegionsView(APIView):
     """The regions of one level in the user's territory as GeoJSON, each with its figures.
 
@@ -128,13 +279,17 @@ class MapRegionsView(APIView):
     with ``responsible_level``."""
 
     @extend_schema(
-        operation_id="map_regions",
+        operation_id="map_regions", summary="The regions of one level, with their figures (GeoJSON)",
+        description=("A GeoJSON FeatureCollection of the regions of `level` in your territory (default: one below "
+                     "it) overlapping `bbox`, each feature's properties carrying its figures and `value`, the chosen "
+                     "`measure`. `level` here is the level drawn: filter incidents by their responsible level with "
+                     "`responsible_level`. `bbox` must lie within -180..180 and -90..90 with min below max (400 "
+                     "otherwise); `region` takes a region of your territory (400 otherwise)."),
         parameters=[RegionsQuery, *[p for p in FILTERS if p.name != "level"],
-                    OpenApiParameter("responsible_level", OpenApiTypes.INT, required=False,
-                                     description="the shared filter's level (responsible level)")],
-        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description=(
-            "A GeoJSON FeatureCollection; each feature's properties: id, code, name, level, total, open, overdue, "
-            "closed, on_time_rate and value (the chosen measure).")), 400: ERROR},
+                    OpenApiParameter("responsible_level", {"type": "integer", "enum": [lv.value for lv in Level
+                                                                                        if lv != Level.GRID]},
+                                     required=False, description="the shared filter's level (responsible level)")],
+        responses={200: MapRegionsSerializer},
     )
     def get(self, request: Request) -> Response:
         query = parse(RegionsQuery, request)
@@ -164,19 +319,12 @@ class MapIncidentsView(APIView):
     """Incidents in a bounding box (filtered like the list), never more than the hard limit."""
 
     @extend_schema(
-        operation_id="map_incidents",
+        operation_id="map_incidents", summary="Incidents in a box",
+        description=("The incidents in `bbox` (minLng,minLat,maxLng,maxLat, within -180..180 and -90..90, min below "
+                     "max: 400 otherwise), filtered like the list, never more than the hard limit; `truncated` says "
+                     "more matched. `region` takes a region of your territory (400 otherwise)."),
         parameters=[PointsQuery, *FILTERS],
-        responses={200: inline_serializer("MapIncidents", {
-            "count": serializers.IntegerField(),
-            "limit": serializers.IntegerField(),
-            "truncated": serializers.BooleanField(help_text="more incidents matched than were sent"),
-            "incidents": inline_serializer("MapIncident", {
-                "id": serializers.IntegerField(), "number": serializers.CharField(),
-                "lat": serializers.FloatField(), "lng": serializers.FloatField(),
-                "status": serializers.CharField(), "severity": serializers.CharField(),
-                "is_overdue": serializers.BooleanField(),
-            }, many=True),
-        }), 400: ERROR},
+        responses={200: MapIncidentsSerializer},
     )
     def get(self, request: Request) -> Response:
         query = parse(PointsQuery, request)
@@ -195,11 +343,12 @@ class MapStatsView(APIView):
     average handling time, a 30-day trend and breakdowns by category and by sub-region."""
 
     @extend_schema(
-        operation_id="map_stats",
+        operation_id="map_stats", summary="The numbers of your territory",
+        description=("Today's new, open, overdue, closure rates, average handling time, a 30-day trend and "
+                     "breakdowns by category and by sub-region, filtered like the list. `region` takes a region of "
+                     "your territory (400 otherwise)."),
         parameters=[*FILTERS],
-        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description=(
-            "new_today, open, overdue, total, closed, closure_rate, on_time_rate, avg_handling_hours, source "
-            "(tallies or live), as_of, trend [{day, reported, closed}], by_category, by_region.")), 400: ERROR},
+        responses={200: MapStatsSerializer},
     )
     def get(self, request: Request) -> Response:
         figures = _stats_call(stats.compute_figures, request.user, request.query_params)
@@ -230,9 +379,10 @@ def alert_payload(alert, where: dict) -> dict:
 class MapAlertsView(APIView):
     """Open alerts of the user's territory, newest first (the map's alert panel polls it)."""
 
-    @extend_schema(operation_id="map_alerts", parameters=[AlertsQuery], responses={200: OpenApiResponse(
-        OpenApiTypes.OBJECT, description="{unread, alerts: [{id, kind, severity, title, subject_id, lat, lng, …}]}"),
-        400: ERROR})
+    @extend_schema(operation_id="map_alerts", summary="Open alerts of your territory",
+                   description="Newest first, at most 50, with your unread count; `lat`/`lng` of an incident's alert "
+                               "in the coordinates asked for.",
+                   parameters=[AlertsQuery], responses={200: MapAlertsSerializer})
     def get(self, request: Request) -> Response:
         query = parse(AlertsQuery, request)
         alerts, where = selectors.map_alerts(request.user)
@@ -246,8 +396,12 @@ class MapAlertAcknowledgeView(APIView):
     """Acknowledge an alert from the map's panel (the alert engine's service): only its addressee may
     (403 for those who only see it); hidden alerts answer 404."""
 
-    @extend_schema(operation_id="map_alert_acknowledge", request=None,
-                   responses={200: OpenApiResponse(OpenApiTypes.OBJECT), 403: ERROR, 404: ERROR})
+    @extend_schema(operation_id="map_alert_acknowledge", summary="Acknowledge an alert", request=None,
+                   description="Only its addressee (the command centre it is addressed to) may: 403 `not_addressee` "
+                               "for those who only see it; hidden alerts are 404. Acknowledging twice is harmless.",
+                   responses={200: MapAlertAcknowledgedSerializer, **errors(403, e403=(
+                       "You see the alert but are not its addressee: `not_addressee`; or a session client's write "
+                       "came without its CSRF token: `csrf_failed`."))})
     def post(self, request: Request, pk: int) -> Response:
         alert = alert_services.alert_acknowledge(alert=pk, actor=request.user)
         return Response({"id": alert.pk, "acknowledged": True, "acknowledged_at": alert.acknowledged_at})
@@ -256,11 +410,9 @@ class MapAlertAcknowledgeView(APIView):
 class MapExportStatusView(APIView):
     """Progress of a background export; only its owner sees it."""
 
-    @extend_schema(operation_id="map_export_status", responses={200: inline_serializer("MapExportStatus", {
-        "id": serializers.IntegerField(), "status": serializers.CharField(), "progress": serializers.IntegerField(),
-        "done": serializers.IntegerField(), "total": serializers.IntegerField(),
-        "download_url": serializers.CharField(allow_blank=True), "error": serializers.CharField(allow_blank=True),
-    }), 404: ERROR})
+    @extend_schema(operation_id="map_export_status", summary="Progress of your background export",
+                   description="Only its owner sees it (404 for anyone else).",
+                   responses={200: MapExportStatusSerializer})
     def get(self, request: Request, pk: int) -> Response:
         export = IncidentExport.objects.filter(pk=pk, owner=request.user).first()
         if export is None:

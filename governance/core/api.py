@@ -15,6 +15,7 @@ from django.db.models.manager import BaseManager
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.fields import SkipField
 from rest_framework.pagination import PageNumberPagination
@@ -215,6 +216,40 @@ def _remake(field: serializers.Field) -> serializers.Field:
     return field.__class__(*field._args, **kwargs)
 
 
+# --- Input fields ----------------------------------------------------------------------------------------
+
+class CleanTextField(serializers.CharField):
+    """Text a service stores through ``governance.core.text.clean_text``.
+
+    Parsing is DRF's own; the mark tells the OpenAPI schema (``governance.core.openapi``) that required text
+    must keep a character after cleaning, which the service checks (400).
+    """
+
+    meaningful = True
+
+
+# --- Output fields ---------------------------------------------------------------------------------------
+
+_POSITION = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 3,
+             "description": "[longitude, latitude]"}
+_RING = {"type": "array", "items": _POSITION, "minItems": 4}
+
+
+@extend_schema_field({
+    "oneOf": [
+        {"type": "object", "properties": {"type": {"type": "string", "enum": ["Polygon"]},
+                                          "coordinates": {"type": "array", "items": _RING}},
+         "required": ["type", "coordinates"]},
+        {"type": "object", "properties": {"type": {"type": "string", "enum": ["MultiPolygon"]},
+                                          "coordinates": {"type": "array", "items": {"type": "array", "items": _RING}}},
+         "required": ["type", "coordinates"]},
+    ],
+    "description": "A GeoJSON Polygon or MultiPolygon (RFC 7946).",
+}, component_name="GeoJSONGeometry")
+class GeoJSONGeometryField(serializers.JSONField):
+    """A boundary as stored (``grids.geometry`` admits only polygons), for the OpenAPI schema."""
+
+
 # --- The error shape, for the OpenAPI schema ------------------------------------------------------------
 
 class ErrorBodySerializer(serializers.Serializer):
@@ -247,7 +282,7 @@ class StrictPageNumberPagination(PageNumberPagination):
         errors = {}
         for name in (self.page_query_param, self.page_size_query_param):
             raw = request.query_params.get(name) if name else None
-            if raw is None:
+            if not raw:  # not given, or empty as a form sends it: the first page, the usual size
                 continue
             if raw == "last" and name == self.page_query_param:
                 continue
@@ -256,3 +291,13 @@ class StrictPageNumberPagination(PageNumberPagination):
         if errors:
             raise exceptions.ValidationError(errors)
         return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return [
+            {"name": self.page_query_param, "required": False, "in": "query",
+             "description": "A page number from 1, or `last`; a page past the end is 404.",
+             "schema": {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "enum": ["last"]}]}},
+            {"name": self.page_size_query_param, "required": False, "in": "query",
+             "description": f"Results per page, from 1; more than {self.max_page_size} gives {self.max_page_size}.",
+             "schema": {"type": "integer", "minimum": 1}},
+        ]

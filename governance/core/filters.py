@@ -51,6 +51,6 @@ class IdField(forms.IntegerField):
         super().__init__(**kwargs)
 
 
-@extend_schema_field(OpenApiTypes.INT)
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(filters.NumberFilter):
     field_class = IdField
