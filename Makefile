@@ -44,10 +44,12 @@ run: deps
 	$(PY) manage.py runportal --host $(HOST) --port $(PORT)
 
 test: test-deps system-deps
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 lint: test-deps
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 deps: $(RUN_STAMP)
 test-deps: $(TEST_STAMP)

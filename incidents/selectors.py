@@ -1,5 +1,4 @@
 """Reads of incidents, already scoped to the user through the one door."""
-
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,7 +6,7 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
-from governance.core.authority import access_object
+from governance.core.authority import access_object, may
 from governance.core.scoping import Action, get_scope
 from incidents.models import OPEN_STATUSES, Attachment, Category, Event, Incident, UnitTask
 from incidents.services import (
@@ -88,8 +87,6 @@ def available_transitions(user, incident: Incident, *, just_filed: bool = False)
     ``just_filed``: the incident was filed in this request, so no unit holds it and the
     scope is asked in memory (``Incident.allowed_before_dispatch``) instead of the database.
     """
-    from governance.core.authority import may
-
     scope = get_scope(user)
     allowed = []
     held: dict[str, bool] = {}

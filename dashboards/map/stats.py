@@ -31,6 +31,7 @@ from django.db.models.functions import Coalesce, Substr, TruncDate
 from django.utils import timezone
 
 from dashboards.models import GridCategoryTally, GridDayTally
+from governance.access.selectors import top_regions
 from governance.core.scoping import Action, get_scope
 from grids.models import Level, Region
 from incidents.categories import major_categories
@@ -282,8 +283,6 @@ def _figures_from(row: dict, new_today: int, source: str, as_of: datetime) -> Fi
 
 def focus_region(user, filterset: IncidentFilter) -> Region | None:
     """The region the breakdown by sub-region splits: the chosen one, or the user's single scope root."""
-    from governance.access.selectors import top_regions
-
     chosen = filterset.form.cleaned_data.get("region")
     if chosen is not None:
         return chosen
@@ -304,8 +303,6 @@ def _region_prefix_rows(rows: QuerySet, path_field: str, regions: list[Region], 
 
 
 def sub_regions(user, focus: Region | None) -> list[Region]:
-    from governance.access.selectors import top_regions
-
     if focus is None:
         return list(top_regions(user))
     if focus.level >= Level.GRID:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from governance.core.scoping import Action, RestrictedQuerySet, Scope
+from grids.models import Level
 
 
 class UnitKind(models.TextChoices):
@@ -180,7 +181,6 @@ class RoleAssignment(models.Model):
         return q if matched else None
 
     def clean(self) -> None:
-        from grids.models import Level
 
         if self.role in REGION_ROLES and (self.region_id is None or self.unit_id is not None):
             raise ValidationError(_("This role is held over a region."))

@@ -16,6 +16,9 @@ from django.core.mail import send_mass_mail
 from django.utils import translation
 from django.utils.translation import gettext
 
+from governance.access.models import Role, RoleAssignment
+from governance.alerts.models import Alert
+
 logger = logging.getLogger(__name__)
 
 # An email lists at most this many alerts; the feed has the rest.
@@ -34,9 +37,6 @@ def queue_alert_emails(*, raised_at: datetime) -> None:
 
 def send_alert_emails(*, raised_at: datetime) -> int:
     """Email the command-centre staff of each alert's responsible region. Returns the number of emails sent."""
-    from governance.access.models import Role, RoleAssignment
-    from governance.alerts.models import Alert
-
     alerts_by_region: dict[int, list[Alert]] = defaultdict(list)
     for alert in Alert.objects.open().filter(raised_at=raised_at, owner_region__isnull=False).order_by("pk").only(
         "kind", "step", "subject_label", "title", "owner_region_id"
