@@ -1,7 +1,1 @@
-from django.test import Client
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+from governance.core.testing import page_client as client_for  # noqa: F401  (the tests' one session client)

@@ -12,15 +12,11 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 
 from governance.core.api import flatten_field_errors
+from governance.core.testing import api_client as token_client
 from incidents.models import Incident
 from tests.factories import point
 
 LIST = "/api/v1/incidents/"
-
-
-def token_client(user) -> Client:
-    token, _created = Token.objects.get_or_create(user=user)
-    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
 
 
 def assert_error_shape(response, status: int, code: str | None = None) -> dict:

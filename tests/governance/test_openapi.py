@@ -8,13 +8,13 @@ import re
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 import dashboards.map.api
 import governance.core.api
 import grids.api
 import incidents.api
 import incidents.serializers
+from governance.core.testing import api_client as token_client
 from governance.core.text import MEANINGFUL_TEXT_PATTERN, NON_BLANK_PATTERN, clean_text
 from incidents.api import ACTION_ENDPOINTS
 from incidents.workflow import TRANSITIONS
@@ -180,10 +180,6 @@ def test_the_maps_answers_are_typed(schema):
     assert alert["properties"]["subject_id"]["type"] == "integer"
     assert body("/api/v1/map/alerts/{id}/acknowledge/", "post")["properties"]["acknowledged_at"]["format"] == \
         "date-time"
-
-
-def token_client(user) -> Client:
-    return Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
 
 
 def test_a_box_is_four_plain_decimals(people):

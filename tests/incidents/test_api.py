@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from governance.core.testing import page_client as as_user
 from incidents.models import Attachment, Event, Incident, Source, Status
 from tests.factories import point
 from tests.incidents.conftest import photo
@@ -37,12 +38,6 @@ def filing(category, /, at=(1, 2), **extra) -> dict:
     lat, lng = point(*at)
     return {"category": category.pk, "title": "路面塌陷", "description": "人行道塌了一个坑", "lat": lat, "lng": lng,
             "address": "南一路 8 号", **extra}
-
-
-def as_user(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def post(client, url, data=None, **extra):

@@ -1,8 +1,8 @@
 """Scope on every incidents API endpoint: outsiders get 404, read-only users 403 on actions, hidden is missing."""
 
 import pytest
-from django.test import Client
 
+from governance.core.testing import page_client as as_user
 from incidents.api import ACTION_ENDPOINTS
 from incidents.models import Event, Incident, Status
 from tests.factories import point
@@ -11,12 +11,6 @@ pytestmark = pytest.mark.django_db
 
 LIST = "/api/v1/incidents/"
 ACTIONS = [endpoint.path for endpoint in ACTION_ENDPOINTS]
-
-
-def as_user(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def post(client, url, data=None):

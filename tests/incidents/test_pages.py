@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from governance.access.models import Role
+from governance.core.testing import page_client
 from incidents import services
 from incidents.models import Attachment, Event, Incident, Status
 from tests.factories import make_user, point
@@ -23,9 +24,7 @@ pytestmark = pytest.mark.django_db
 
 def as_user(user) -> Client:
     # English, so that assertions on wording survive the Chinese translation.
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
-    return client
+    return page_client(user, language="en")
 
 
 def detail(incident) -> str:
