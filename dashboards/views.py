@@ -15,8 +15,7 @@ from governance.access.models import Role
 from governance.calendar import workcalendar
 from governance.core.scoping import Action, get_scope
 from incidents import selectors as incident_selectors
-from incidents.filters import overdue_q
-from incidents.models import Status
+from incidents.models import Status, overdue_q
 from incidents.views import decorate
 
 RECENT = 5

@@ -97,3 +97,13 @@ class Region(MP_Node):
         """Paths of every ancestor, root first (computed, no query)."""
         step = self.steplen
         return [self.path[: i * step] for i in range(1, self.depth)]
+
+
+def parent_path(path: str) -> str:
+    """The tree path of a region's parent (treebeard's materialized path: one step shorter)."""
+    return path[: -Region.steplen]
+
+
+def parent_path_sql(path_sql: str) -> str:
+    """``parent_path`` as an SQL expression over a path column (SQLite and PostgreSQL alike)."""
+    return f"substr({path_sql}, 1, length({path_sql}) - {Region.steplen})"

@@ -13,8 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from governance.core.admin import ReadOnlyAdminMixin, ScopedAdminMixin
-from incidents.filters import overdue_q
-from incidents.models import Attachment, Category, Event, Incident, UnitTask
+from incidents.models import Attachment, Category, Event, Incident, UnitTask, overdue_q
 
 
 class MinorCategoryInline(admin.TabularInline):

@@ -24,7 +24,9 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
-from governance.alerts.models import APPROACHING_SHARE, AlertStep
+from django.utils.translation import gettext_lazy as _
+
+from governance.alerts.models import APPROACHING_SHARE
 from governance.calendar import workcalendar
 from incidents.models import HANDLING_STATUSES, Category, Incident, Status
 from incidents.workflow import Clock
@@ -32,14 +34,16 @@ from incidents.workflow import Clock
 # Yellow when no more than this share of the limit is left before the deadline.
 LEFT_AT_WARNING = 1 - APPROACHING_SHARE
 
-ACCEPT, HANDLE = AlertStep.ACCEPT.value, AlertStep.HANDLE.value
+# The two deadlines of an incident, as the alerts name their step (registered with the alert engine's labels).
+ACCEPT, HANDLE = "accept", "handle"
+STEP_LABELS = {ACCEPT: _("Acceptance"), HANDLE: _("Handling")}
 
 
 @dataclass(frozen=True)
 class Deadline:
     """A deadline of one step, the instant it turns yellow, and the calendar's note."""
 
-    step: str  # "accept" or "handle" (governance.alerts.models.AlertStep)
+    step: str  # ACCEPT or HANDLE
     due_at: datetime
     warn_at: datetime
     note: str = ""  # handle: set when the count assumed weekends only for a year nobody entered

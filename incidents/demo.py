@@ -43,7 +43,17 @@ from grids.locate import locate_many
 from grids.models import Level, Region
 from incidents import deadlines
 from incidents.management.commands.load_categories import DEFAULT_FILE, load_categories
-from incidents.models import Category, DailyCounter, Event, Incident, Severity, Source, Status, UnitTask
+from incidents.models import (
+    Category,
+    DailyCounter,
+    Event,
+    Incident,
+    Severity,
+    Source,
+    Status,
+    UnitTask,
+    escalation_target_path,
+)
 from incidents.workflow import TRANSITIONS, Clock
 
 # About 3,000 for the default city of 1,200 grids; a smaller city gets fewer.
@@ -329,7 +339,7 @@ class _Story:
 
     def _escalate(self) -> None:
         actor = self._triager()  # the level that holds it hands it up
-        self.responsible_path = self.responsible_path[:-STEP]
+        self.responsible_path = escalation_target_path(self.responsible_path)
         parent = self.world.regions[self.responsible_path]
         self.fields["escalation_count"] = self.fields.get("escalation_count", 0) + 1
         self._step("escalate", self.status, actor, "本级无法协调处置，提请上级指挥中心处理",

@@ -13,7 +13,7 @@ from governance.core.filters import IdFilter, StrictBooleanFilter
 from governance.core.scoping import Action
 from governance.core.widgets import QuickSelect
 from grids.models import Level, Region
-from incidents.models import HANDLING_STATUSES, OPEN_STATUSES, Category, Incident, Severity, Source, Status
+from incidents.models import OPEN_STATUSES, Category, Incident, Severity, Source, Status, overdue_q
 
 
 class IncidentFilter(filters.FilterSet):
@@ -66,9 +66,3 @@ class IncidentFilter(filters.FilterSet):
     def filter_q(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value) | Q(address__icontains=value))
-
-
-def overdue_q(now) -> Q:
-    """Open incidents past the deadline of the step they wait for."""
-    return (Q(status=Status.REPORTED, accept_due_at__lt=now)
-            | Q(status__in=sorted(HANDLING_STATUSES), handle_due_at__lt=now))

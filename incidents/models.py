@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.access.models import UnitKind
 from governance.core.scoping import Action, RestrictedQuerySet, Scope
+from grids.models import parent_path
 
 
 class Severity(models.TextChoices):
@@ -76,16 +77,53 @@ FINAL_STATUSES = frozenset({Status.CLOSED, Status.VOIDED, Status.MERGED})
 HANDLING_STATUSES = frozenset({Status.ACCEPTED, Status.DISPATCHED, Status.HANDLED})
 
 
-def waiting_deadline(status: str, accept_due_at, handle_due_at):
-    """The deadline of the step an incident in ``status`` waits for: acceptance, then handling; else None.
+# --- The rules of deadlines, in one place -------------------------------------------------------------
+# Each is written once here, for Python (pages, API, exports, tallies) and for the database (the ORM's
+# ``Q`` and the alert sweep's SQL, ``incidents.watcher``); tests/incidents/test_rules.py holds the
+# spellings equal over every state.
 
-    Overdue is being past it: ``incidents.filters.overdue_q`` asks the same of the database.
-    """
-    if status == Status.REPORTED:
-        return accept_due_at
-    if status in HANDLING_STATUSES:
-        return handle_due_at
-    return None
+# The deadline an incident waits for, by status: acceptance while reported, handling while accepted,
+# dispatched or reported back; none in any other status (returned, parked, closed…).
+WAITS_FOR: dict[str, str] = {Status.REPORTED: "accept_due_at",
+                             **{status: "handle_due_at" for status in HANDLING_STATUSES}}
+# While a unit holds a dispatched incident, its handling deadline is the unit's to meet: the alert goes
+# to the lead unit. In every other waiting status the command centre that holds it must act.
+UNIT_ACTS_IN = frozenset({Status.DISPATCHED})
+
+
+def waiting_deadline(status: str, accept_due_at, handle_due_at):
+    """The deadline of the step an incident in ``status`` waits for (``WAITS_FOR``), or None."""
+    column = WAITS_FOR.get(status)
+    if column is None:
+        return None
+    return accept_due_at if column == "accept_due_at" else handle_due_at
+
+
+def is_overdue(status: str, accept_due_at, handle_due_at, now) -> bool:
+    """Overdue: past the deadline it waits for."""
+    deadline = waiting_deadline(status, accept_due_at, handle_due_at)
+    return deadline is not None and deadline < now
+
+
+def overdue_q(now) -> Q:
+    """``is_overdue`` for the database."""
+    q = Q(pk__in=[])
+    for column in sorted(set(WAITS_FOR.values())):
+        statuses = sorted(status for status, waited in WAITS_FOR.items() if waited == column)
+        q |= Q(status__in=statuses, **{f"{column}__lt": now})
+    return q
+
+
+def deadline_addressee(status: str, lead_unit_id: int | None, responsible_region_id: int) -> tuple[str, int]:
+    """Who must act on the deadline an incident waits for: ("unit", id) or ("region", id), its command centre."""
+    if status in UNIT_ACTS_IN and lead_unit_id is not None:
+        return "unit", lead_unit_id
+    return "region", responsible_region_id
+
+
+def escalation_target_path(responsible_path: str) -> str:
+    """Where an escalation sends an incident: the command centre one level up, the parent region."""
+    return parent_path(responsible_path)
 
 
 class Source(models.TextChoices):

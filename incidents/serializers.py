@@ -29,7 +29,7 @@ from governance.core.names import display_name
 from governance.core.scoping import Action
 from grids.models import Level, Region
 from incidents.categories import category_by_code, category_by_id
-from incidents.models import Attachment, Category, Event, Incident, Severity, Source, UnitTask, waiting_deadline
+from incidents.models import Attachment, Category, Event, Incident, Severity, Source, UnitTask, is_overdue
 from incidents.services import MAX_PHOTOS
 from incidents.workflow import TRANSITIONS, Transition
 
@@ -62,12 +62,6 @@ def attachment_url(attachment_id: int) -> str:
         return reverse("incidents:attachment", args=[attachment_id])
     except NoReverseMatch:
         return f"/incidents/attachments/{attachment_id}/"
-
-
-def is_overdue(incident: Incident, now: datetime) -> bool:
-    """The same rule as ``incidents.filters.overdue_q``, for one incident already in memory."""
-    deadline = waiting_deadline(incident.status, incident.accept_due_at, incident.handle_due_at)
-    return deadline is not None and deadline < now
 
 
 def _absolute(request, path: str) -> str:
@@ -375,7 +369,7 @@ class IncidentSerializer(OutputSerializer):
         return mask_name(incident.reporter_name)
 
     def get_is_overdue(self, incident: Incident) -> bool:
-        return is_overdue(incident, self._now())
+        return is_overdue(incident.status, incident.accept_due_at, incident.handle_due_at, self._now())
 
 
 class DuplicateSerializer(IncidentSerializer):

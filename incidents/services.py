@@ -49,6 +49,7 @@ from incidents.models import (
     Source,
     Status,
     UnitTask,
+    escalation_target_path,
 )
 from incidents.workflow import TRANSITIONS, Clock, Transition
 
@@ -569,7 +570,7 @@ def _escalate(incident: Incident) -> None:
     if incident.responsible_level <= Level.CITY:
         raise TransitionNotAllowed(_("Incident %(number)s is already held by the city's command centre.")
                                    % {"number": incident.number})
-    parent = Region.objects.get(path=incident.responsible_region.path[: -Region.steplen])
+    parent = Region.objects.get(path=escalation_target_path(incident.responsible_region.path))
     incident.responsible_region = parent
     incident.responsible_level = parent.level
     incident.escalation_count += 1

@@ -42,7 +42,7 @@ from incidents.forms import (
     transition_prefix,
     unit_choices,
 )
-from incidents.models import OPEN_STATUSES, Incident, Status, waiting_deadline
+from incidents.models import OPEN_STATUSES, Incident, Status, is_overdue, waiting_deadline
 from incidents.workflow import TRANSITIONS, Transition
 
 PAGE_SIZE = 25
@@ -89,7 +89,7 @@ def decorate(incidents, now: datetime | None = None):
     now = now or timezone.now()
     for incident in incidents:
         incident.due_at = waiting_deadline(incident.status, incident.accept_due_at, incident.handle_due_at)
-        incident.is_overdue = incident.due_at is not None and incident.due_at < now
+        incident.is_overdue = is_overdue(incident.status, incident.accept_due_at, incident.handle_due_at, now)
     return incidents
 
 

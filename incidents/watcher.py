@@ -17,17 +17,17 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from governance.alerts import sweep as engine
-from governance.alerts.models import Alert
+from governance.alerts.models import Alert, register_labels
 from governance.alerts.sweep import Step, SweepContext, _in, escalation_grace, register
-from grids.models import Level, Region
+from grids.models import Level, Region, parent_path_sql
 from incidents import deadlines
-from incidents.models import HANDLING_STATUSES, Category, Event, Incident, Status
+from incidents.models import UNIT_ACTS_IN, WAITS_FOR, Category, Event, Incident
 from incidents.workflow import TRANSITIONS
 
 
 @dataclass(frozen=True)
 class DeadlineStep:
-    name: str  # AlertStep value
+    name: str  # the alert's step: deadlines.ACCEPT or deadlines.HANDLE
     statuses: frozenset[str]  # the incident waits for this step in these statuses
     due: str  # column: the deadline
     warn: str  # column: when it turns yellow (incidents.deadlines computes it with the deadline)
@@ -58,8 +58,11 @@ class IncidentWatcher:
 
     def __init__(self) -> None:
 
-        self.accept = DeadlineStep("accept", frozenset({Status.REPORTED}), "accept_due_at", "accept_warn_at")
-        self.handle = DeadlineStep("handle", frozenset(HANDLING_STATUSES), "handle_due_at", "handle_warn_at")
+        # The statuses that wait for each deadline: incidents.models.WAITS_FOR, the one table of the rule.
+        waits = {column: frozenset(s for s, waited in WAITS_FOR.items() if waited == column)
+                 for column in set(WAITS_FOR.values())}
+        self.accept = DeadlineStep(deadlines.ACCEPT, waits["accept_due_at"], "accept_due_at", "accept_warn_at")
+        self.handle = DeadlineStep(deadlines.HANDLE, waits["handle_due_at"], "handle_due_at", "handle_warn_at")
 
     def steps(self) -> list[Step]:
         return [self.escalate, self.resolve, self.raise_overdue, self.raise_approaching]
@@ -74,11 +77,24 @@ class IncidentWatcher:
     def _step_of_status(self, status_sql: str, accept_sql: str, handle_sql: str) -> str:
         return f"CASE WHEN {status_sql} IN {_in(self.accept.statuses)} THEN {accept_sql} ELSE {handle_sql} END"
 
+    @staticmethod
+    def owner_unit_sql(i: str) -> str:
+        """SQL: ``incidents.models.deadline_addressee``'s unit (NULL when the command centre must act)."""
+        return f"CASE WHEN {i}.status IN {_in(UNIT_ACTS_IN)} AND {i}.lead_unit_id IS NOT NULL THEN {i}.lead_unit_id END"
+
+    @classmethod
+    def owner_region_sql(cls, i: str) -> str:
+        """SQL: ``incidents.models.deadline_addressee``'s command centre (NULL when a unit must act)."""
+        return f"CASE WHEN ({cls.owner_unit_sql(i)}) IS NULL THEN {i}.responsible_region_id END"
+
     def _still_due(self, incident: str, alert: str) -> str:
-        """SQL: the alert's deadline is still the incident's current one, in a status that waits for it."""
+        """SQL: the alert's deadline is still the incident's current one, in a status that waits for it, and
+        (but for an "escalated" alert, which tells the new command centre) still addressed to whoever must act."""
+        addressee = (f"({alert}.kind = 'escalated' OR COALESCE({alert}.owner_unit_id, 0) "
+                     f"= COALESCE({self.owner_unit_sql(incident)}, 0))")
         return " OR ".join(
             f"({alert}.step = '{s.name}' AND {incident}.status IN {_in(s.statuses)} "
-            f"AND {incident}.{s.due} = {alert}.due_at)"
+            f"AND {incident}.{s.due} = {alert}.due_at AND {addressee})"
             for s in (self.accept, self.handle)
         )
 
@@ -119,7 +135,7 @@ class IncidentWatcher:
                 responsible_region_id = (
                     SELECT p.id FROM {t['R']} p, {t['R']} c
                     WHERE c.id = {I}.responsible_region_id
-                      AND p.path = substr(c.path, 1, length(c.path) - {Region.steplen})),
+                      AND p.path = {parent_path_sql('c.path')}),
                 responsible_level = {I}.responsible_level - 1,
                 escalation_count = {I}.escalation_count + 1,
                 version = {I}.version + 1,
@@ -162,7 +178,7 @@ class IncidentWatcher:
             INSERT INTO {t['A']} ({self._ALERT_COLUMNS})
             SELECT 'incident', i.id, i.number, 'escalated', 'red',
                    {self._step_of_status('i.status', "'accept'", "'handle'")}, i.grid_id, i.responsible_region_id,
-                   {self._step_of_status('i.status', 'i.accept_due_at', 'i.handle_due_at')}, i.title, '',
+                   NULL, {self._step_of_status('i.status', 'i.accept_due_at', 'i.handle_due_at')}, i.title, '',
                    {ctx.json_object}('escalation_count', i.escalation_count, 'to_level', i.responsible_level),
                    %(now)s
             FROM {I} i
@@ -188,7 +204,7 @@ class IncidentWatcher:
         """, params)
 
     _ALERT_COLUMNS = ("subject_type, subject_id, subject_label, kind, severity, step, region_id, owner_region_id, "
-                      "due_at, title, message, data, raised_at")
+                      "owner_unit_id, due_at, title, message, data, raised_at")
 
     def _raise(self, ctx: SweepContext, name: str, step: DeadlineStep, kind: str, severity: str,
                condition: str) -> None:
@@ -196,7 +212,8 @@ class IncidentWatcher:
         ctx.execute(name, f"""
             INSERT INTO {t['A']} ({self._ALERT_COLUMNS})
             SELECT 'incident', i.id, i.number, '{kind}', '{severity}', '{step.name}', i.grid_id,
-                   i.responsible_region_id, i.{step.due}, i.title, '', {ctx.json_object}(), %(now)s
+                   {self.owner_region_sql('i')}, {self.owner_unit_sql('i')}, i.{step.due}, i.title, '',
+                   {ctx.json_object}(), %(now)s
             FROM {t['I']} i
             WHERE i.status IN {_in(step.statuses)} AND i.{step.due} IS NOT NULL AND {condition}
             ON CONFLICT DO NOTHING
@@ -282,4 +299,5 @@ class _FreshDeadlines:
 
 def register_incident_watcher() -> IncidentWatcher:
     """Called by the incidents app when Django starts (``incidents.apps``)."""
+    register_labels(steps=deadlines.STEP_LABELS)
     return register(IncidentWatcher())

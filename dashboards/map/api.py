@@ -366,7 +366,7 @@ def alert_payload(alert, where: dict) -> dict:
         "subject_type": alert.subject_type,
         "subject_id": alert.subject_id,
         "subject_label": alert.subject_label,
-        "region": alert.region.name,
+        "region": alert.region.name if alert.region_id else "",
         "raised_at": alert.raised_at,
         "acknowledged": alert.acknowledged_at is not None,
         "can_acknowledge": bool(alert.can_acknowledge),

@@ -31,8 +31,7 @@ from governance.core import spreadsheets
 from governance.core.masking import mask_name, mask_phone
 from governance.core.scoping import Action, get_scope
 from grids.models import Level
-from incidents.filters import overdue_q
-from incidents.models import Incident
+from incidents.models import Incident, overdue_q
 
 # Up to this many rows the export is written while the user waits; more go to the worker.
 SYNC_LIMIT = 2000

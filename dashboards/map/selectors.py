@@ -13,8 +13,7 @@ from governance.alerts.models import Alert
 from governance.alerts.selectors import alert_feed
 from governance.core.scoping import Action
 from grids.models import Level, Region
-from incidents.filters import overdue_q
-from incidents.models import Incident
+from incidents.models import Incident, overdue_q
 
 # Never more points than this in one answer, whatever the client asks.
 MAX_POINTS = 5000

@@ -35,8 +35,8 @@ from governance.access.selectors import top_regions
 from governance.core.scoping import Action, get_scope
 from grids.models import Level, Region
 from incidents.categories import major_categories
-from incidents.filters import IncidentFilter, overdue_q
-from incidents.models import OPEN_STATUSES, Category, Incident, Status
+from incidents.filters import IncidentFilter
+from incidents.models import OPEN_STATUSES, Category, Incident, Status, overdue_q
 from incidents.selectors import incident_list
 
 TREND_DAYS = 30

@@ -26,16 +26,16 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from dashboards.models import GridCategoryTally, GridDayTally
-from incidents.models import OPEN_STATUSES, Status, waiting_deadline
+from incidents.models import OPEN_STATUSES, Status
+from incidents.models import is_overdue as incident_is_overdue
 
 # What an incident's contribution depends on; a save that changes none of these changes no tally.
 TALLY_FIELDS = ("grid_id", "category_id", "status", "reported_at", "closed_at", "accept_due_at", "handle_due_at")
 
 
 def is_overdue(state: dict, now: datetime) -> bool:
-    """``incidents.filters.overdue_q`` for one state in memory."""
-    deadline = waiting_deadline(state["status"], state["accept_due_at"], state["handle_due_at"])
-    return deadline is not None and deadline < now
+    """``incidents.models.is_overdue`` for one state as the tallies keep it."""
+    return incident_is_overdue(state["status"], state["accept_due_at"], state["handle_due_at"], now)
 
 
 def category_columns(state: dict, now: datetime) -> dict[str, float]:

@@ -15,7 +15,7 @@ def alert_feed(user, *, open_only: bool = False) -> QuerySet[Alert]:
     """The user's alerts, open ones first, newest first, each annotated with ``can_acknowledge``
     (the user may act on it) and ``read_by_me`` (the user has read it)."""
     qs = (Alert.objects.restrict(user, Action.VIEW)
-          .select_related("region", "owner_region", "acknowledged_by")
+          .select_related("region", "owner_region", "owner_unit", "owner_user", "acknowledged_by")
           .annotate(can_acknowledge=Exists(Alert.objects.restrict(user, ACT_ON_ALERT).filter(pk=OuterRef("pk"))),
                     read_by_me=Exists(AlertRead.objects.filter(alert=OuterRef("pk"), user=user))))
     if open_only:

@@ -30,7 +30,7 @@ def alert_acknowledge(*, alert: Alert | int, actor, now: datetime | None = None)
         raise NotFoundError()
     if not Alert.objects.restrict(actor, ACT_ON_ALERT).filter(pk=pk).exists():
         raise PermissionDeniedError(
-            _("Only the command centre this alert is addressed to may acknowledge it."), code="not_addressee")
+            _("Only those this alert is addressed to may acknowledge it."), code="not_addressee")
     # Lock the alert row alone, by id: the scope's join is not re-checked under the lock (an alert's
     # addressee never changes), and a join would make PostgreSQL lock the regions too (and re-check them).
     locked = Alert.objects.select_for_update().get(pk=pk)

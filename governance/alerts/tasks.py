@@ -41,9 +41,19 @@ def sweep_deadlines(self, now: str | None = None) -> dict:
     return {"now": result.now.isoformat(), "counts": result.counts}
 
 
-@shared_task(name="governance.tasks.send_alert_emails", acks_late=True, autoretry_for=TRANSIENT_ERRORS,
+@shared_task(name="governance.tasks.send_pending_alert_emails", acks_late=True, autoretry_for=TRANSIENT_ERRORS,
              max_retries=3, retry_backoff=True, retry_backoff_max=30, retry_jitter=True)
-def send_alert_emails(raised_at: str) -> int:
+def send_pending_alert_emails() -> int:
+    """Empty the alert email outbox (every minute by beat, and after a sweep that raised alerts)."""
     from governance.alerts import notify
 
-    return notify.send_alert_emails(raised_at=datetime.fromisoformat(raised_at))
+    return notify.send_pending_alert_emails()
+
+
+@shared_task(name="governance.tasks.send_alert_emails", acks_late=True, autoretry_for=TRANSIENT_ERRORS,
+             max_retries=3, retry_backoff=True, retry_backoff_max=30, retry_jitter=True)
+def send_alert_emails(raised_at: str | None = None) -> int:
+    """The task queued by sweeps before the outbox: a message of it still in a queue empties the outbox."""
+    from governance.alerts import notify
+
+    return notify.send_pending_alert_emails()

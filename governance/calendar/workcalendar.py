@@ -403,8 +403,3 @@ def deadline_fallback_years(start: date | datetime, end: date | datetime) -> tup
 
 def deadline_fallback_used(start: date | datetime, end: date | datetime) -> bool:
     return bool(deadline_fallback_years(start, end))
-
-
-def is_overdue(deadline: datetime, now: datetime | None = None) -> bool:
-    """Overdue once ``now`` is past the deadline's last instant."""
-    return (now or timezone.now()) > deadline

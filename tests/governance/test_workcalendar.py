@@ -33,7 +33,6 @@ from governance.calendar.workcalendar import (
     add_working_hours,
     calendar_warnings,
     deadline_fallback_used,
-    is_overdue,
     is_working_day,
     uncovered_years_ahead,
     working_days_between,
@@ -209,9 +208,11 @@ def test_naive_datetimes_and_negative_limits_are_refused():
 
 
 def test_overdue_only_after_the_last_instant_of_the_due_day():
+    from incidents.models import Status, is_overdue
+
     deadline = add_working_days(at(2026, 3, 5), 1).deadline
-    assert not is_overdue(deadline, now=datetime(2026, 3, 6, 23, 59, 59, tzinfo=SHANGHAI))
-    assert is_overdue(deadline, now=datetime(2026, 3, 7, 0, 0, tzinfo=SHANGHAI))
+    assert not is_overdue(Status.ACCEPTED, None, deadline, datetime(2026, 3, 6, 23, 59, 59, 999999, tzinfo=SHANGHAI))
+    assert is_overdue(Status.ACCEPTED, None, deadline, datetime(2026, 3, 7, 0, 0, tzinfo=SHANGHAI))
 
 
 def test_accept_hours_are_clock_hours_through_nights_and_holidays():
