@@ -23,11 +23,13 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
+from governance.access.models import RevealChannel
+from governance.access.personal_data import reveal
 from governance.core.api import StrictPageNumberPagination
 from governance.core.authority import access_object
 from governance.core.openapi import ERROR_DESCRIPTIONS, errors
 from governance.core.text import NON_BLANK_PATTERN
-from incidents import selectors, services
+from incidents import personal_data, selectors, services
 from incidents.filters import IncidentFilter
 from incidents.models import Category, Incident, Source
 from incidents.serializers import (
@@ -44,6 +46,8 @@ from incidents.serializers import (
     ParkInput,
     ReasonInput,
     ReportBackInput,
+    ReporterContactSerializer,
+    RevealInput,
     VerifyInput,
     detail_context,
     request_bodies,
@@ -151,6 +155,28 @@ class IncidentDetailView(APIView):
                    responses={200: IncidentDetailSerializer})
     def get(self, request: Request, pk: int) -> Response:
         return Response(render_incident(request, pk))
+
+
+class RevealContactView(APIView):
+    """The reporting resident's name and phone whole, for a reason, recorded (governance.access.personal_data)."""
+
+    @extend_schema(
+        operation_id="incidents_reveal_contact", summary="See the reporting resident's contact whole",
+        description=("Names and phones are masked in every answer. Those who may see them (the person who filed the "
+                     "incident, the command centre that may triage it, the units handling it) get them whole here, "
+                     "with a `reason`; every call is recorded in the audit trail (who, whose, when, why). Anyone "
+                     "else who sees the incident gets 403 `no_personal_data`."),
+        request=RevealInput,
+        responses={200: ReporterContactSerializer,
+                   **errors(403, e403="You see the incident but may not see the resident's data: "
+                                      "`no_personal_data`.")},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        incident = access_object(Incident.objects.select_related("grid"), request.user, pk=pk)
+        data = parse(RevealInput, request)
+        reveal(user=request.user, subject_type=personal_data.SUBJECT_TYPE, obj=incident,
+               fields=personal_data.FIELDS, reason=data["reason"], channel=RevealChannel.API)
+        return Response({"reporter_name": incident.reporter_name, "reporter_phone": incident.reporter_phone})
 
 
 class DuplicatesView(APIView):

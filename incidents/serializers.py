@@ -22,7 +22,6 @@ from rest_framework.fields import empty
 
 from governance.access.models import Unit
 from governance.core.api import CleanTextField, ErrorSerializer, OutputSerializer  # noqa: F401  (ErrorSerializer: re-exported)
-from governance.core.authority import may
 from governance.core.filters import MAX_ID
 from governance.core.masking import mask_name, mask_phone
 from governance.core.names import display_name
@@ -444,8 +443,8 @@ class AvailableActionSerializer(serializers.Serializer):
 class IncidentDetailSerializer(IncidentSerializer):
     """One incident with its timeline, unit tasks, attachments and the actions the user may take.
 
-    The context carries ``available_actions`` (from the selector) and
-    ``reveal_personal_data`` (unmasked only for those who act on it).
+    The context carries ``available_actions`` (from the selector). A reporting resident's name and phone
+    are always masked here: those the policy allows see them whole through ``reveal-contact``, recorded.
     """
 
     reporter = ActorSerializer(read_only=True, allow_null=True)
@@ -463,12 +462,8 @@ class IncidentDetailSerializer(IncidentSerializer):
                   "updated_at", "events", "unit_tasks", "attachments", "available_actions"]
         read_only_fields = fields
 
-    def get_reporter_name(self, incident: Incident) -> str:
-        return incident.reporter_name if self.context.get("reveal_personal_data") else mask_name(incident.reporter_name)
-
     def get_reporter_phone(self, incident: Incident) -> str:
-        return incident.reporter_phone if self.context.get("reveal_personal_data") \
-            else mask_phone(incident.reporter_phone)
+        return mask_phone(incident.reporter_phone)
 
     @extend_schema_field(AvailableActionSerializer(many=True))
     def get_available_actions(self, incident: Incident) -> list[dict]:
@@ -486,9 +481,16 @@ class IncidentDetailSerializer(IncidentSerializer):
 
 
 def detail_context(request, incident: Incident, available: list[Transition]) -> dict:
-    """The context of ``IncidentDetailSerializer``: personal data unmasked for the reporter and those who act."""
-    user = request.user
-    acts = {t.action for t in available}
-    reveal = (incident.reporter_id == user.pk or bool(acts & {Action.TRIAGE, Action.HANDLE})
-              or may(incident, user, Action.TRIAGE) or may(incident, user, Action.HANDLE))
-    return {"request": request, "available_actions": available, "reveal_personal_data": reveal}
+    """The context of ``IncidentDetailSerializer``."""
+    return {"request": request, "available_actions": available}
+
+
+class RevealInput(serializers.Serializer):
+    reason = CleanTextField(max_length=300, help_text=_("Why you need to see the personal data (recorded)."))
+
+
+class ReporterContactSerializer(serializers.Serializer):
+    reporter_name = serializers.CharField()
+    reporter_phone = serializers.CharField()
+
+

@@ -11,5 +11,6 @@ urlpatterns = [
     path("unit-queue/", views.unit_queue, name="unit-queue"),
     path("<int:pk>/", views.incident_detail, name="detail"),
     path("<int:pk>/act/<slug:transition>/", views.incident_act, name="act"),
+    path("<int:pk>/reveal-contact/", views.reveal_contact, name="reveal-contact"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
 ]

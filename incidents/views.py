@@ -7,6 +7,7 @@ write through one ``incidents.services`` function. A hidden incident answers
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import datetime
 
@@ -25,12 +26,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from governance.access import selectors as governance_selectors
-from governance.access.models import Role
+from governance.access.models import RevealChannel, Role
+from governance.access.personal_data import may_reveal, reveal
 from governance.core.authority import access_object, may
 from governance.core.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from governance.core.masking import mask_name, mask_phone
 from governance.core.scoping import Action, get_scope
-from incidents import selectors, services
+from incidents import personal_data, selectors, services
 from incidents.deadlines import DeadlineChange
 from incidents.filters import IncidentFilter
 from incidents.forms import (
@@ -141,13 +143,43 @@ def offered_actions(user, incident: Incident) -> list[Transition]:
     return offered
 
 
-def reporter_contact(user, incident: Incident) -> str:
-    """A resident reporter's name and phone: in full to those who triage it, masked to everyone else."""
+# How long a recorded reveal keeps the contact shown on the page for its viewer.
+REVEAL_SECONDS = 600
+
+
+def _reveal_key(incident: Incident) -> str:
+    return f"revealed:{personal_data.SUBJECT_TYPE}:{incident.pk}"
+
+
+def reporter_contact(request, incident: Incident) -> dict | None:
+    """A resident reporter's name and phone as this user sees them: masked, or whole for a few minutes after a
+    recorded reveal (``governance.access.personal_data``); and whether they may ask to see them whole."""
     if not (incident.reporter_name or incident.reporter_phone):
-        return ""
-    if may(incident, user, Action.TRIAGE):
-        return f"{incident.reporter_name} {incident.reporter_phone}".strip()
-    return f"{mask_name(incident.reporter_name)} {mask_phone(incident.reporter_phone)}".strip()
+        return None
+    allowed = may_reveal(request.user, personal_data.SUBJECT_TYPE, incident)
+    whole = allowed and request.session.get(_reveal_key(incident), 0) > time.time()
+    if whole:
+        text = f"{incident.reporter_name} {incident.reporter_phone}".strip()
+    else:
+        text = f"{mask_name(incident.reporter_name)} {mask_phone(incident.reporter_phone)}".strip()
+    return {"text": text, "whole": whole, "may_reveal": allowed and not whole}
+
+
+@login_required
+@require_POST
+def reveal_contact(request, pk: int):
+    """Show the reporting resident's contact whole, for a reason, recorded in the audit trail."""
+    incident = access_object(Incident.objects.select_related("grid"), request.user, pk=pk)
+    try:
+        reveal(user=request.user, subject_type=personal_data.SUBJECT_TYPE, obj=incident,
+               fields=personal_data.FIELDS, reason=request.POST.get("reason", ""), channel=RevealChannel.PAGE)
+    except PermissionDeniedError:
+        raise PermissionDenied from None
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        request.session[_reveal_key(incident)] = time.time() + REVEAL_SECONDS
+    return HttpResponseRedirect(reverse("incidents:detail", args=[incident.pk]) + "#reporter")
 
 
 # --- Filing -------------------------------------------------------------------
@@ -350,7 +382,7 @@ def _detail_context(request, incident: Incident, *, bound: ActionForm | None = N
         "tasks": tasks,
         "first_photos": [a for a in incident.photos if events and a.event_id == events[0].pk],
         "map": map_config([incident.grid], point=(incident.lat, incident.lng)),
-        "reporter_contact": reporter_contact(request.user, incident),
+        "reporter_contact": reporter_contact(request, incident),
     }
 
 

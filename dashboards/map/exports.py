@@ -6,7 +6,8 @@ are answered at once; larger ones run as a Celery task that writes the file to
 the storage backend and reports progress on an ``IncidentExport`` row.
 
 Personal data (reporter name and phone) is masked with ``governance.core.masking``
-unless the column was explicitly chosen *and* the user may triage that incident.
+unless the column was explicitly chosen *and* the personal-data policy lets the user see it
+(``incidents.personal_data``); an export that shows any is recorded in the audit trail.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.core.files import File
-from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, QuerySet, Value, When
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -27,10 +28,11 @@ from django.utils.translation import gettext_lazy as _
 
 from dashboards.map.stats import filtered_incidents
 from dashboards.models import ExportStatus, IncidentExport
+from governance.access.personal_data import record_bulk_reveal
 from governance.core import spreadsheets
 from governance.core.masking import mask_name, mask_phone
-from governance.core.scoping import Action, get_scope
 from grids.models import Level
+from incidents import personal_data
 from incidents.models import Incident, overdue_q
 
 # Up to this many rows the export is written while the user waits; more go to the worker.
@@ -93,17 +95,24 @@ def export_rows(user, params, columns: list[str]) -> QuerySet[Incident]:
     incidents = incidents.annotate(is_overdue_now=Case(When(overdue_q(now), then=Value(True)), default=Value(False),
                                                        output_field=BooleanField()))
     if any(COLUMNS[c].personal for c in columns):
-        # Unmasked only where this user may triage the incident: asked of the same door.
-        if get_scope(user).everything:
-            reveal = Value(True, output_field=BooleanField())
-        else:
-            triage = Incident.objects.restrict(user, Action.TRIAGE).values("pk")
-            reveal = Case(When(Q(pk__in=triage), then=Value(True)), default=Value(False),
-                          output_field=BooleanField())
+        # Unmasked only where the personal-data policy lets this user see them (incidents.personal_data);
+        # each export that shows any is recorded (record_export_reveal).
+        reveal = Case(When(personal_data.revealable(user), then=Value(True)), default=Value(False),
+                      output_field=BooleanField())
         incidents = incidents.annotate(reveal_personal=reveal)
     else:
         incidents = incidents.annotate(reveal_personal=Value(False, output_field=BooleanField()))
     return incidents
+
+
+def record_export_reveal(user, incidents: QuerySet[Incident], columns: list[str]) -> None:
+    """Record, in the audit trail, the incidents whose personal columns this export shows whole."""
+    personal = [c for c in columns if COLUMNS[c].personal]
+    if not personal:
+        return
+    ids = list(incidents.filter(reveal_personal=True).values_list("pk", flat=True))
+    record_bulk_reveal(user=user, subject_type=personal_data.SUBJECT_TYPE, ids=ids, fields=personal,
+                       reason=str(_("Export of the incident list with personal columns")))
 
 
 def _values(incidents: Iterator[Incident], columns: list[str]) -> Iterator[list]:
@@ -130,7 +139,9 @@ def file_name(fmt: str) -> str:
 
 def render_now(user, params, columns: list[str], fmt: str) -> bytes:
     """A small export, written in memory while the user waits."""
-    rows = _values(export_rows(user, params, columns).iterator(chunk_size=PROGRESS_EVERY), columns)
+    incidents = export_rows(user, params, columns)
+    record_export_reveal(user, incidents, columns)
+    rows = _values(incidents.iterator(chunk_size=PROGRESS_EVERY), columns)
     if fmt == "csv":
         text = io.StringIO()
         write_csv(text, rows, headers(columns))
@@ -157,6 +168,7 @@ def run_export(export_id: int) -> str:
     user = get_user_model().objects.get(pk=export.owner_id)  # a fresh user: scope as of now, not as of queueing
     params = params_from_json(export.params)
     incidents = export_rows(user, params, export.columns)
+    record_export_reveal(user, incidents, export.columns)
     total = incidents.count()
     IncidentExport.objects.filter(pk=export.pk).update(status=ExportStatus.RUNNING, total=total, done=0, error="")
 

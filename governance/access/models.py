@@ -193,3 +193,44 @@ class RoleAssignment(models.Model):
     @property
     def target(self):
         return self.region or self.unit
+
+
+class RevealChannel(models.TextChoices):
+    PAGE = "page", _("Page")
+    API = "api", _("API")
+    EXPORT = "export", _("Export")
+
+
+class PersonalDataReveal(models.Model):
+    """One time someone saw personal data unmasked: who, whose (the subject), which fields, when, why, how.
+
+    Written by ``governance.access.personal_data.reveal`` and nothing else; never changed. An export
+    that reveals many subjects is one row (``subject_id`` NULL, ``count`` and the ids in ``subjects``).
+    Placed in the tree by the subject's territory, so an administrator reads the reveals of theirs.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("who"))
+    subject_type = models.CharField(_("subject type"), max_length=32)
+    subject_id = models.BigIntegerField(_("subject id"), null=True, blank=True)
+    subject_label = models.CharField(_("subject"), max_length=200, blank=True)
+    subjects = models.JSONField(_("subjects"), default=list, blank=True)
+    count = models.PositiveIntegerField(_("subjects revealed"), default=1)
+    fields = models.JSONField(_("fields"), default=list)
+    reason = models.CharField(_("reason"), max_length=300)
+    channel = models.CharField(_("channel"), max_length=8, choices=RevealChannel.choices)
+    region = models.ForeignKey("grids.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                               verbose_name=_("region"))
+    at = models.DateTimeField(_("at"), db_index=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_region_path = "region__path"
+
+    class Meta:
+        verbose_name = _("personal data reveal")
+        verbose_name_plural = _("personal data reveals")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"], name="reveal_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.subject_label or self.subject_type} · {self.at:%Y-%m-%d %H:%M}"

@@ -8,7 +8,7 @@ from itertools import chain
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy
 
-from governance.access.models import Role, RoleAssignment, Unit
+from governance.access.models import PersonalDataReveal, Role, RoleAssignment, Unit
 from governance.core.scoping import Action, get_scope
 from grids.models import Level, Region
 
@@ -69,12 +69,11 @@ _HISTORY_TYPES = {"+": gettext_lazy("created"), "~": gettext_lazy("changed"), "-
 def audit_entries(user, *, limit: int = 200) -> list[AuditEntry]:
     """Recent changes to the kernel's records the user administers, newest first."""
     regions = Region.objects.restrict(user, Action.ADMINISTER).values("pk")
-    units_q = Unit.objects.all() if get_scope(user).everything else Unit.objects.filter(
-        home_region__in=Region.objects.restrict(user, Action.ADMINISTER))
+    units = Unit.objects.restrict(user, Action.ADMINISTER).values("pk")
     assignments = RoleAssignment.objects.restrict(user, Action.ADMINISTER).values("pk")
     sources = [
         (Region.history.filter(id__in=regions), Region._meta.verbose_name),
-        (Unit.history.filter(id__in=units_q.values("pk")), Unit._meta.verbose_name),
+        (Unit.history.filter(id__in=units), Unit._meta.verbose_name),
         (RoleAssignment.history.filter(id__in=assignments).select_related("user", "region", "unit"),
          RoleAssignment._meta.verbose_name),
     ]
@@ -98,7 +97,14 @@ def audit_entries(user, *, limit: int = 200) -> list[AuditEntry]:
             change=str(_HISTORY_TYPES[row.history_type]) + (f" ({changed})" if changed else ""),
             reason=row.history_change_reason,
         ))
-    return entries
+    reveals = (PersonalDataReveal.objects.restrict(user, Action.ADMINISTER).select_related("user")
+               .order_by("-at", "-pk")[:limit])
+    entries.extend(AuditEntry(
+        when=r.at, who=r.user, kind=str(gettext_lazy("Personal data seen")),
+        what=r.subject_label or str(gettext_lazy("%(n)d records") % {"n": r.count}),
+        change=f"{r.get_channel_display()}: {', '.join(r.fields)}", reason=r.reason,
+    ) for r in reveals)
+    return sorted(entries, key=lambda e: e.when, reverse=True)[:limit]
 
 
 def _previous_records(rows) -> dict:

@@ -634,14 +634,16 @@ def test_docs_page_uses_only_local_assets(people):
     assert "SwaggerUIBundle" in script.content.decode()
 
 
-def test_personal_data_is_masked_for_readers_and_shown_to_those_who_act(people, file_incident):
+def test_personal_data_is_masked_in_every_answer_and_whole_only_on_a_recorded_request(people, file_incident):
     incident = file_incident(reporter=people.d1_command, reporter_name="张三丰", reporter_phone="13812345678")
-    shown = as_user(people.s11_command).get(detail_url(incident)).json()
-    masked = as_user(people.d1_supervisor).get(detail_url(incident)).json()
-    listed = as_user(people.s11_command).get(LIST).json()["results"][0]
-    assert (shown["reporter_name"], shown["reporter_phone"]) == ("张三丰", "13812345678")
-    assert (masked["reporter_name"], masked["reporter_phone"]) == ("张**", "138****5678")
-    assert listed["reporter_name"] == "张**"
+    for user in (people.s11_command, people.d1_supervisor):
+        body = as_user(user).get(detail_url(incident)).json()
+        assert (body["reporter_name"], body["reporter_phone"]) == ("张**", "138****5678")
+    assert as_user(people.s11_command).get(LIST).json()["results"][0]["reporter_name"] == "张**"
+    whole = post(as_user(people.s11_command), f"{detail_url(incident)}reveal-contact/", {"reason": "回访"}).json()
+    assert whole == {"reporter_name": "张三丰", "reporter_phone": "13812345678"}
+    refused = post(as_user(people.d1_supervisor), f"{detail_url(incident)}reveal-contact/", {"reason": "看看"})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "no_personal_data"
 
 
 def test_park_needs_a_valid_date(people, file_incident):
