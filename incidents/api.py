@@ -10,9 +10,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from django.db.models import Prefetch
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
@@ -30,29 +27,21 @@ from governance.core.authority import access_object
 from governance.core.openapi import ERROR_DESCRIPTIONS, errors
 from governance.core.text import NON_BLANK_PATTERN
 from incidents import personal_data, selectors, services
+from incidents.actions import ACTIONS, IncidentAction, action_of
 from incidents.filters import IncidentFilter
 from incidents.models import Category, Incident, Source
 from incidents.serializers import (
-    ActionInput,
     CategoryTreeSerializer,
-    CloseOnSpotInput,
-    DispatchInput,
     DuplicateSerializer,
     DuplicatesQuery,
     IncidentDetailSerializer,
     IncidentFileInput,
     IncidentSerializer,
-    MergeInput,
-    ParkInput,
-    ReasonInput,
-    ReportBackInput,
     ReporterContactSerializer,
     RevealInput,
-    VerifyInput,
-    detail_context,
     request_bodies,
 )
-from incidents.workflow import TRANSITIONS
+from incidents.workflow import Transition
 
 # What a filing's 400 and 403 may carry besides the shared codes (governance.core.openapi adds 400 itself).
 FILING_400 = (ERROR_DESCRIPTIONS[400] + " A filing is also refused with `outside_city` (the point lies outside the "
@@ -69,6 +58,15 @@ def parse(serializer_class: type[Serializer], request: Request, data=None, **con
                                   context={"request": request, **context})
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+def detail_context(request: Request, incident: Incident, available: list[Transition]) -> dict:
+    """The context of ``IncidentDetailSerializer``: the actions this user may take now, each with its endpoint."""
+    return {"request": request, "available_actions": [
+        {"name": t.name, "label": str(t.label), "needs_note": t.needs_note,
+         "url": request.build_absolute_uri(reverse(f"api-incident-{action_of(t.name).path}", args=[incident.pk]))}
+        for t in available
+    ]}
 
 
 def render_incident(request: Request, pk: int) -> dict:
@@ -197,63 +195,20 @@ class DuplicatesView(APIView):
 
 # --- One endpoint per transition ----------------------------------------------
 
-@dataclass(frozen=True)
-class ActionEndpoint:
-    path: str  # the URL segment, e.g. "report-back"
-    transition: str  # the transition whose action the user must hold (checked before the input is read)
-    service: Callable[..., Incident]
-    input: type[ActionInput] = ActionInput
-    summary: str = ""
-    rules: str = ""  # what the input must satisfy beyond its schema, said in the operation's description
-
-
-UNITS_RULE = "`unit` and `assisting_units` must be active units you may dispatch to (400 otherwise)."
-
-ACTION_ENDPOINTS: list[ActionEndpoint] = [
-    ActionEndpoint("accept", "accept", services.incident_accept, summary="Accept a reported incident"),
-    ActionEndpoint("dispatch", "dispatch", services.incident_dispatch, DispatchInput,
-                   "Dispatch to a lead unit (and assisting units)", UNITS_RULE),
-    ActionEndpoint("reassign", "reassign", services.incident_reassign, DispatchInput, "Reassign to another unit",
-                   UNITS_RULE),
-    ActionEndpoint("report-back", "report_back", services.incident_report_back, ReportBackInput,
-                   "A unit reports back (with photos)"),
-    ActionEndpoint("unit-return", "unit_return", services.incident_unit_return, ReasonInput,
-                   "A unit sends the incident back to the command centre"),
-    ActionEndpoint("verify", "verify_pass", services.incident_verify, VerifyInput,
-                   "Verify a unit's report: pass closes, fail sends back",
-                   "`note` (the reason) is required when `passed` is false (400 otherwise)."),
-    ActionEndpoint("close-on-spot", "close_on_spot", services.incident_close_on_spot, CloseOnSpotInput,
-                   "The grid worker closes it on the spot"),
-    ActionEndpoint("return", "return", services.incident_return, ReasonInput, "Return to the reporter with a reason"),
-    ActionEndpoint("resubmit", "resubmit", services.incident_resubmit, summary="Resubmit a returned incident"),
-    ActionEndpoint("void", "void", services.incident_void, ReasonInput, "Void: not an incident"),
-    ActionEndpoint("park", "park", services.incident_park, ParkInput,
-                   "Park on the long-term list until a review date",
-                   "`review_on` must be a day after today, Beijing time (400 otherwise)."),
-    ActionEndpoint("unpark", "unpark", services.incident_unpark, summary="Take off the long-term list"),
-    ActionEndpoint("escalate", "escalate", services.incident_escalate, ReasonInput,
-                   "Escalate to the command centre one level up"),
-    ActionEndpoint("merge", "merge", services.incident_merge, MergeInput, "Merge as a duplicate of an open incident",
-                   "`into` must be another open incident you may see (400 otherwise)."),
-]
-
-
 class IncidentActionView(APIView):
     """Scope (404/403), then input (400), then the service (409 on state or a stale version)."""
 
-    endpoint: ActionEndpoint
+    endpoint: IncidentAction
 
     def post(self, request: Request, pk: int) -> Response:
-        action = TRANSITIONS[self.endpoint.transition].action
-        incident = access_object(Incident.objects.all(), request.user, action=action, pk=pk)
+        incident = access_object(Incident.objects.all(), request.user, action=self.endpoint.action, pk=pk)
         data = parse(self.endpoint.input, request)
         self.endpoint.service(incident=incident, actor=request.user, expected_version=data.pop("version", None),
                               **data)
         return Response(render_incident(request, incident.pk))
 
 
-def _action_view(endpoint: ActionEndpoint) -> type[IncidentActionView]:
-    transition = TRANSITIONS[endpoint.transition]
+def _action_view(endpoint: IncidentAction) -> type[IncidentActionView]:
     name = "".join(part.title() for part in endpoint.path.split("-"))
     view = type(f"Incident{name}View", (IncidentActionView,), {
         "endpoint": endpoint,
@@ -261,9 +216,9 @@ def _action_view(endpoint: ActionEndpoint) -> type[IncidentActionView]:
         "__doc__": f"{endpoint.summary}.",
     })
     description = " ".join(filter(None, [
-        f"Needs the `{transition.action}` action over the incident; answers it as `GET /api/v1/incidents/{{id}}/` "
+        f"Needs the `{endpoint.action}` action over the incident; answers it as `GET /api/v1/incidents/{{id}}/` "
         "does. Send the `version` you displayed: a stale one is 409 and changes nothing.",
-        "A `note` (the reason) is required." if transition.needs_note else "",
+        "A `note` (the reason) is required." if endpoint.needs_note else "",
         endpoint.rules,
     ]))
     return extend_schema_view(post=extend_schema(
@@ -275,7 +230,8 @@ def _action_view(endpoint: ActionEndpoint) -> type[IncidentActionView]:
     ))(view)
 
 
-ACTION_VIEWS: dict[str, type[IncidentActionView]] = {e.path: _action_view(e) for e in ACTION_ENDPOINTS}
+# The API's routes of the actions, by URL segment: built from the one table (incidents.actions).
+ACTION_VIEWS: dict[str, type[IncidentActionView]] = {a.path: _action_view(a) for a in ACTIONS.values()}
 
 
 # --- Categories ---------------------------------------------------------------

@@ -109,17 +109,17 @@ class ActionForm(forms.Form):
                            widget=forms.Textarea(attrs={"rows": 2}))
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, incident: Incident, transition, user, **kwargs):
+    def __init__(self, *args, incident: Incident, action, user, **kwargs):
         self.incident = incident
-        self.transition = transition
+        self.action = action  # incidents.actions.IncidentAction
         self.user = user
-        kwargs.setdefault("prefix", transition_prefix(transition.name))
+        kwargs.setdefault("prefix", action_prefix(action.name))
         super().__init__(*args, **kwargs)
         if not self.note_first:
             # what the action needs (a unit, a date, a rating) first, the note after it
             self.order_fields([name for name in self.fields if name != "note"] + ["note"])
         self.initial.setdefault("expected_version", incident.version)
-        if transition.needs_note:
+        if action.needs_note:
             self.fields["note"].required = True
             self.fields["note"].label = _("Reason")
             self.fields["note"].error_messages["required"] = _("Please give a reason.")
@@ -129,7 +129,7 @@ class ActionForm(forms.Form):
         return {"note": self.cleaned_data.get("note", "")}
 
 
-def transition_prefix(name: str) -> str:
+def action_prefix(name: str) -> str:
     return f"act-{name}"
 
 
@@ -252,19 +252,3 @@ class MergeForm(ActionForm):
 
     def service_kwargs(self) -> dict:
         return {**super().service_kwargs(), "into": self.cleaned_data["into"]}
-
-
-# The form of each action a page offers; "verify" stands for verify_pass and verify_fail.
-FORM_OF_ACTION: dict[str, type[ActionForm]] = {
-    "dispatch": DispatchForm,
-    "reassign": DispatchForm,
-    "report_back": ReportBackForm,
-    "verify": VerifyForm,
-    "close_on_spot": CloseOnSpotForm,
-    "park": ParkForm,
-    "merge": MergeForm,
-}
-
-
-def form_class_for(name: str) -> type[ActionForm]:
-    return FORM_OF_ACTION.get(name, ActionForm)

@@ -30,29 +30,9 @@ from grids.models import Level, Region
 from incidents.categories import category_by_code, category_by_id
 from incidents.models import Attachment, Category, Event, Incident, Severity, Source, UnitTask, is_overdue
 from incidents.services import MAX_PHOTOS
-from incidents.workflow import TRANSITIONS, Transition
 
 # --- Helpers ----------------------------------------------------------------
 
-# The API path of each transition (``verify`` serves verify_pass and verify_fail).
-ACTION_PATHS: dict[str, str] = {
-    "accept": "accept",
-    "dispatch": "dispatch",
-    "reassign": "reassign",
-    "report_back": "report-back",
-    "unit_return": "unit-return",
-    "verify_pass": "verify",
-    "verify_fail": "verify",
-    "close_on_spot": "close-on-spot",
-    "return": "return",
-    "resubmit": "resubmit",
-    "void": "void",
-    "park": "park",
-    "unpark": "unpark",
-    "escalate": "escalate",
-    "merge": "merge",
-}
-assert set(ACTION_PATHS) == set(TRANSITIONS), "every transition has an API endpoint"
 
 
 def attachment_url(attachment_id: int) -> str:
@@ -467,22 +447,8 @@ class IncidentDetailSerializer(IncidentSerializer):
 
     @extend_schema_field(AvailableActionSerializer(many=True))
     def get_available_actions(self, incident: Incident) -> list[dict]:
-        request = self.context.get("request")
-        transitions: list[Transition] = self.context.get("available_actions", [])
-        return [
-            {
-                "name": t.name,
-                "label": str(t.label),
-                "needs_note": t.needs_note,
-                "url": _absolute(request, reverse(f"api-incident-{ACTION_PATHS[t.name]}", args=[incident.pk])),
-            }
-            for t in transitions
-        ]
-
-
-def detail_context(request, incident: Incident, available: list[Transition]) -> dict:
-    """The context of ``IncidentDetailSerializer``."""
-    return {"request": request, "available_actions": available}
+        """Built by the API from the one table of actions (``incidents.api.detail_context``)."""
+        return self.context.get("available_actions", [])
 
 
 class RevealInput(serializers.Serializer):

@@ -8,7 +8,6 @@ write through one ``incidents.services`` function. A hidden incident answers
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from datetime import datetime
 
 from django.conf import settings
@@ -33,19 +32,19 @@ from governance.core.errors import ConflictError, DomainError, NotFoundError, Pe
 from governance.core.masking import mask_name, mask_phone
 from governance.core.scoping import Action, get_scope
 from incidents import personal_data, selectors, services
+from incidents.actions import ACTIONS, IncidentAction, offered
 from incidents.deadlines import DeadlineChange
 from incidents.filters import IncidentFilter
 from incidents.forms import (
     ActionForm,
     DispatchForm,
     IncidentFileForm,
+    action_prefix,
     category_tree,
-    form_class_for,
-    transition_prefix,
     unit_choices,
 )
 from incidents.models import OPEN_STATUSES, Incident, Status, is_overdue, waiting_deadline
-from incidents.workflow import TRANSITIONS, Transition
+from incidents.workflow import TRANSITIONS
 
 PAGE_SIZE = 25
 # The queues hold open incidents only, so they offer only the open statuses as filters.
@@ -54,34 +53,10 @@ OPEN_CHOICES = [(value, label) for value, label in Status.choices if value in OP
 API_FILE_URL = "/api/v1/incidents/"
 API_DUPLICATES_URL = "/api/v1/incidents/duplicates/"
 
-# The page offers one "verify" form for the two outcomes of a verification.
-VERIFY = replace(TRANSITIONS["verify_pass"], name="verify", label=gettext_lazy("Verify the unit's report"),
-                 target=None)
 EVENT_LABELS = {
     "report": gettext_lazy("Filed"),
     "merged_in": gettext_lazy("A duplicate was merged in"),
 }
-# The services, by the action name a form posts to.
-SERVICES = {
-    "accept": services.incident_accept,
-    "dispatch": services.incident_dispatch,
-    "reassign": services.incident_reassign,
-    "report_back": services.incident_report_back,
-    "unit_return": services.incident_unit_return,
-    "verify": services.incident_verify,
-    "close_on_spot": services.incident_close_on_spot,
-    "return": services.incident_return,
-    "resubmit": services.incident_resubmit,
-    "escalate": services.incident_escalate,
-    "void": services.incident_void,
-    "park": services.incident_park,
-    "unpark": services.incident_unpark,
-    "merge": services.incident_merge,
-}
-# Every action a form may post, by the name in its URL.
-ACTIONS = {**TRANSITIONS, "verify": VERIFY}
-# Actions that take an incident off the usual loop are drawn quieter, so the usual next step stands out.
-DANGER_ACTIONS = {"void", "merge", "return", "unit_return", "escalate"}
 
 
 # --- Helpers ------------------------------------------------------------------
@@ -131,16 +106,9 @@ def map_config(regions, *, point: tuple[float, float] | None = None) -> dict:
     }
 
 
-def offered_actions(user, incident: Incident) -> list[Transition]:
-    """The actions this user may take now, with the two verify outcomes folded into one form."""
-    offered = []
-    for transition in selectors.available_transitions(user, incident):
-        if transition.name in ("verify_pass", "verify_fail"):
-            if VERIFY not in offered:
-                offered.append(VERIFY)
-            continue
-        offered.append(transition)
-    return offered
+def offered_actions(user, incident: Incident) -> list[IncidentAction]:
+    """The actions this user may take now (the two outcomes of a verification are one form)."""
+    return offered(selectors.available_transitions(user, incident))
 
 
 # How long a recorded reveal keeps the contact shown on the page for its viewer.
@@ -358,26 +326,26 @@ def _detail_context(request, incident: Incident, *, bound: ActionForm | None = N
     actions = offered_actions(request.user, incident)
     units = None
     forms = []
-    for transition in actions:
-        if bound is not None and bound.transition.name == transition.name:
+    for action in actions:
+        if bound is not None and bound.action.name == action.name:
             forms.append(bound)
             continue
-        form_class = form_class_for(transition.name)
-        kwargs = {"incident": incident, "transition": transition, "user": request.user}
+        form_class = action.form
+        kwargs = {"incident": incident, "action": action, "user": request.user}
         if issubclass(form_class, DispatchForm):
             units = units if units is not None else unit_choices(request.user)
             kwargs["units"] = units
         forms.append(form_class(**kwargs))
     events = incident.timeline
     for event in events:
-        event.label = ACTIONS[event.action].label if event.action in ACTIONS else EVENT_LABELS.get(
+        event.label = TRANSITIONS[event.action].label if event.action in TRANSITIONS else EVENT_LABELS.get(
             event.action, event.action)
         event.deadline = DeadlineChange.from_data(event.data)  # the deadline's history, event by event
     tasks = incident.active_tasks
     return {
         "incident": incident,
         "action_forms": forms,
-        "danger_actions": DANGER_ACTIONS,
+        "danger_actions": {a.name for a in ACTIONS.values() if a.danger},
         "events": events,
         "tasks": tasks,
         "first_photos": [a for a in incident.photos if events and a.event_id == events[0].pk],
@@ -399,13 +367,12 @@ def incident_act(request, pk: int, transition: str):
     """Take one action on an incident: the form of that action, then its service."""
     incident = access_object(Incident.objects.select_related("category", "grid"), request.user, pk=pk)
     action = ACTIONS.get(transition)
-    if action is None or transition in ("verify_pass", "verify_fail"):
+    if action is None:
         raise Http404
     if not may(incident, request.user, action.action):
         raise PermissionDenied
-    form = form_class_for(transition)(request.POST, request.FILES, incident=incident, transition=action,
-                                      user=request.user)
-    back = safe_next(request, request.POST.get(f"{transition_prefix(transition)}-next"))
+    form = action.form(request.POST, request.FILES, incident=incident, action=action, user=request.user)
+    back = safe_next(request, request.POST.get(f"{action_prefix(action.name)}-next"))
     detail_url = reverse("incidents:detail", args=[incident.pk])
     if not form.is_valid():
         if back and back != detail_url:
@@ -417,7 +384,7 @@ def incident_act(request, pk: int, transition: str):
         incident = selectors.incident_detail(request.user, pk)
         return render_page(request, "incidents/detail.html", _detail_context(request, incident, bound=form), status=400)
     try:
-        SERVICES[transition](incident=incident, actor=request.user,
+        action.service(incident=incident, actor=request.user,
                              expected_version=form.cleaned_data["expected_version"], **form.service_kwargs())
     except ConflictError:
         current = Incident.objects.get(pk=incident.pk)

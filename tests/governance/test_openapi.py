@@ -16,7 +16,7 @@ import incidents.api
 import incidents.serializers
 from governance.core.testing import api_client as token_client
 from governance.core.text import MEANINGFUL_TEXT_PATTERN, NON_BLANK_PATTERN, clean_text
-from incidents.api import ACTION_ENDPOINTS
+from incidents.actions import ACTIONS
 from incidents.workflow import TRANSITIONS
 
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -75,7 +75,7 @@ def test_errors_follow_from_what_an_operation_reads(schema):
             assert "404" in responses, label
     actions = [op for label, op in operations(schema)
                if re.match(r"POST /api/v1/incidents/\{id\}/", label) and not label.endswith("/reveal-contact/")]
-    assert len(actions) == len(ACTION_ENDPOINTS)
+    assert len(actions) == len(ACTIONS)
     assert all({"403", "409"} <= set(op["responses"]) for op in actions)
     filing = schema["paths"]["/api/v1/incidents/"]["post"]["responses"]
     assert {"403", "422"} <= set(filing) and "outside_city" in filing["400"]["description"]
@@ -115,12 +115,12 @@ def test_no_description_is_a_docstring_of_the_code(schema):
 
 
 def test_a_reason_is_required_exactly_where_the_transition_table_requires_one(schema):
-    for endpoint in ACTION_ENDPOINTS:
+    for endpoint in ACTIONS.values():
         operation = schema["paths"][f"/api/v1/incidents/{{id}}/{endpoint.path}/"]["post"]
         body = resolve(schema, operation["requestBody"]["content"]["application/json"]["schema"])
         required = "note" in body.get("required", [])
         # a report back is its note (incident_report_back requires it), not a reason
-        assert required == (TRANSITIONS[endpoint.transition].needs_note or endpoint.path == "report-back"), \
+        assert required == (endpoint.needs_note or endpoint.path == "report-back"), \
             endpoint.path
         if required:
             assert body["properties"]["note"]["pattern"] == MEANINGFUL_TEXT_PATTERN

@@ -3,14 +3,14 @@
 import pytest
 
 from governance.core.testing import page_client as as_user
-from incidents.api import ACTION_ENDPOINTS
+from incidents.actions import ACTIONS as INCIDENT_ACTIONS
 from incidents.models import Event, Incident, Status
 from tests.factories import point
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/api/v1/incidents/"
-ACTIONS = [endpoint.path for endpoint in ACTION_ENDPOINTS]
+ACTIONS = [action.path for action in INCIDENT_ACTIONS.values()]
 
 
 def post(client, url, data=None):

@@ -100,7 +100,7 @@ def test_grid_worker_sees_the_detail_page_with_timeline_photos_and_their_actions
     photo_pk = Attachment.objects.get(incident=incident).pk
     assert f"/incidents/attachments/{photo_pk}/" in html
     # a noise complaint may be closed on the spot by the grid worker; triage is not theirs
-    assert [f.transition.name for f in response.context["action_forms"]] == ["close_on_spot"]
+    assert [f.action.name for f in response.context["action_forms"]] == ["close_on_spot"]
     assert len(response.context["events"]) == 1
 
 
@@ -139,7 +139,7 @@ def test_unit_handler_sees_what_was_dispatched_to_their_unit(people, dispatched)
     assert response.status_code == 200
     assert [i.pk for i in response.context["page"].object_list] == [dispatched.pk]
     detail_page = as_user(people.d1_police_handler).get(detail(dispatched))
-    assert [f.transition.name for f in detail_page.context["action_forms"]] == ["report_back", "unit_return"]
+    assert [f.action.name for f in detail_page.context["action_forms"]] == ["report_back", "unit_return"]
 
 
 def test_dashboards_link_the_incident_pages_and_count_open_and_overdue(people, file_incident, dispatched):
@@ -263,7 +263,7 @@ def test_dispatch_needs_a_unit_and_says_so_on_the_page(people, accepted):
         "act-dispatch-expected_version": accepted.version,
     })
     assert response.status_code == 400
-    form = next(f for f in response.context["action_forms"] if f.transition.name == "dispatch")
+    form = next(f for f in response.context["action_forms"] if f.action.name == "dispatch")
     assert "unit" in form.errors
     assert Incident.objects.get(pk=accepted.pk).status == Status.ACCEPTED
 

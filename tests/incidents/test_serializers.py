@@ -43,7 +43,8 @@ def drf_rendering_all_the_way_down(serializer):
 def test_output_serializers_render_what_drf_renders(world, people, rf):  # noqa: F811
     """OutputSerializer renders through fields bound once per class: every answer must equal DRF's own."""
     from incidents import selectors
-    from incidents.serializers import IncidentDetailSerializer, IncidentSerializer, detail_context
+    from incidents.api import detail_context
+    from incidents.serializers import IncidentDetailSerializer, IncidentSerializer
 
     request = rf.get("/api/v1/incidents/", SERVER_NAME="127.0.0.1")
     checked = 0
