@@ -146,6 +146,16 @@ def get(port: int, path: str) -> int:
         return int(conn.recv(64).split()[1])
 
 
+def wait_until_healthy(port: int, seconds: float = 30) -> int:
+    """The readiness probe a load balancer runs: /healthz until it answers 200 (a loaded machine starts slowly)."""
+    deadline = time.monotonic() + seconds
+    status = get(port, "/healthz")
+    while status != 200 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        status = get(port, "/healthz")
+    return status
+
+
 def filing_body(category_id: int, lat: float, lng: float) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
     image = Image.effect_noise((640, 480), 60).convert("RGB")
@@ -203,7 +213,7 @@ def test_a_slow_upload_holds_no_worker_and_gets_through_behind_nginx(behind_ngin
         if behind_nginx:
             nginx, port = start_nginx(tmp_path, gunicorn_port)
             processes.append(nginx)
-        assert get(port, "/healthz") == 200
+        assert wait_until_healthy(port) == 200
         uploading = threading.Event()
         answer: list[int | None] = []
         phone = threading.Thread(target=lambda: answer.append(
