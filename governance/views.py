@@ -20,32 +20,24 @@ def healthz(request):
 
 # --- Error pages: the portal's own, and the API's one JSON shape under /api/ ------------------------------
 
-@requires_csrf_token
-def bad_request(request, exception):
-    if is_api_request(request):
-        return api_error_response(request, 400, exception)
-    return defaults.bad_request(request, exception)
+def _api_or_page(status: int, page_view):
+    """The project's handler for ``status``: the one JSON shape under /api/, Django's page (the portal's
+    template) elsewhere."""
+
+    @requires_csrf_token
+    def handler(request, exception=None):
+        if is_api_request(request):
+            return api_error_response(request, status, exception)
+        return page_view(request, exception) if status != 500 else page_view(request)
+
+    handler.__name__ = page_view.__name__
+    return handler
 
 
-@requires_csrf_token
-def permission_denied(request, exception):
-    if is_api_request(request):
-        return api_error_response(request, 403, exception)
-    return defaults.permission_denied(request, exception)
-
-
-@requires_csrf_token
-def page_not_found(request, exception):
-    if is_api_request(request):
-        return api_error_response(request, 404, exception)
-    return defaults.page_not_found(request, exception)
-
-
-@requires_csrf_token
-def server_error(request):
-    if is_api_request(request):
-        return api_error_response(request, 500)
-    return defaults.server_error(request)
+bad_request = _api_or_page(400, defaults.bad_request)
+permission_denied = _api_or_page(403, defaults.permission_denied)
+page_not_found = _api_or_page(404, defaults.page_not_found)
+server_error = _api_or_page(500, defaults.server_error)
 
 
 def csrf_failure(request, reason=""):

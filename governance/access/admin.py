@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.access import services
 from governance.access.models import RoleAssignment, Unit
-from governance.core.admin import ScopedHistoryAdmin, administers_anything
+from governance.core.admin import ScopedAdminMixin, ScopedHistoryAdmin
 from governance.core.authority import administers_path
 from governance.core.errors import DomainError
 from governance.core.scoping import Action
@@ -166,7 +166,7 @@ class RoleAssignmentAdmin(ScopedHistoryAdmin):
 User = get_user_model()
 
 
-class ScopedUserAdmin(UserAdmin):
+class ScopedUserAdmin(ScopedAdminMixin, UserAdmin):
     """Accounts. A superuser manages every account; an administrator below the city manages
     the accounts of the people whose roles all lie in their territory (not staff accounts,
     which the city's superusers manage), and may open new accounts, to which they then give
@@ -178,44 +178,15 @@ class ScopedUserAdmin(UserAdmin):
         (_("Status"), {"fields": ("is_active", "last_login", "date_joined")}),
     )
 
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        if not administers_anything(request):
-            return qs.none()
+    def scoped_queryset(self, request, qs):
+        """The people whose active roles all lie in the administrator's territory (and who hold one), never
+        staff or superusers; and the administrator themself."""
         inside = RoleAssignment.objects.restrict(request.user, Action.ADMINISTER).active()
         active = RoleAssignment.objects.active()
         roles_inside = Exists(inside.filter(user=OuterRef("pk")))
         roles_outside = Exists(active.filter(user=OuterRef("pk")).exclude(pk__in=inside.values("pk")))
         managed = qs.filter(roles_inside, ~roles_outside, is_superuser=False, is_staff=False)
         return (managed | qs.filter(pk=request.user.pk)).distinct()
-
-    def _managed(self, request, obj) -> bool:
-        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
-
-    def has_module_permission(self, request):
-        if request.user.is_superuser:
-            return super().has_module_permission(request)
-        return request.user.is_active and request.user.is_staff and administers_anything(request)
-
-    def has_view_permission(self, request, obj=None):
-        if request.user.is_superuser:
-            return super().has_view_permission(request, obj)
-        return self.has_module_permission(request) and self._managed(request, obj)
-
-    def has_add_permission(self, request):
-        if request.user.is_superuser:
-            return super().has_add_permission(request)
-        return self.has_module_permission(request)
-
-    def has_change_permission(self, request, obj=None):
-        if request.user.is_superuser:
-            return super().has_change_permission(request, obj)
-        return self.has_module_permission(request) and self._managed(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # accounts are deactivated: their actions stay attributed
 
     def get_fieldsets(self, request, obj=None):
         if obj is not None and not request.user.is_superuser:

@@ -46,6 +46,12 @@ class ScopedAdminMixin:
         qs = super().get_queryset(request)
         if request.user.is_superuser:
             return qs
+        if not administers_anything(request):
+            return qs.none()
+        return self.scoped_queryset(request, qs)
+
+    def scoped_queryset(self, request, qs):
+        """What a non-superuser administrator sees of ``qs``: the door's answer for ``administer``."""
         return qs.restrict(request.user, Action.ADMINISTER)
 
     def _in_scope(self, request, obj) -> bool:

@@ -53,3 +53,14 @@ def snapshot() -> dict:
 
 def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
+
+
+# A red alert: 道路破损 may wait 4 hours for acceptance; this is one minute past.
+OVERDUE = T0 + minutes(4 * 60 + 1)
+
+
+@pytest.fixture
+def alert(reported, sweep):
+    """A red alert on an incident of grid G1111 (district D1), addressed to community C111's command centre."""
+    sweep(OVERDUE)
+    return Alert.objects.get(subject_id=reported.pk, kind="overdue")

@@ -13,18 +13,11 @@ from governance.alerts import services
 from governance.alerts.models import Alert, AlertRead
 from governance.alerts.selectors import unread_count
 from governance.core.errors import NotFoundError, PermissionDeniedError
-from tests.alerts.conftest import T0, minutes
+from tests.alerts.conftest import OVERDUE, T0, minutes  # noqa: F401
 from tests.dashboards.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
-OVERDUE = T0 + minutes(4 * 60 + 1)
-
-
-@pytest.fixture
-def alert(reported, sweep):
-    sweep(OVERDUE)
-    return Alert.objects.get(subject_id=reported.pk, kind="overdue")
 
 
 @pytest.mark.parametrize("who", ["d1_supervisor", "worker_g1111"])

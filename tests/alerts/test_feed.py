@@ -10,19 +10,11 @@ from governance.alerts import notify, services
 from governance.alerts.context_processors import alert_count
 from governance.alerts.models import Alert
 from governance.core.errors import NotFoundError
-from tests.alerts.conftest import T0, minutes
+from tests.alerts.conftest import OVERDUE, T0, minutes  # noqa: F401
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
-OVERDUE = T0 + minutes(4 * 60 + 1)
-
-
-@pytest.fixture
-def alert(reported, sweep):
-    """A red alert on an incident of grid G1111 (district D1)."""
-    sweep(OVERDUE)
-    return Alert.objects.get(subject_id=reported.pk, kind="overdue")
 
 
 def test_district_staff_see_the_alert_in_their_feed(client, people, alert):
