@@ -168,7 +168,7 @@ class Incident(models.Model):
     reporter_phone = models.CharField(_("reporter phone"), max_length=20, blank=True)
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
     # What the filing with that key said (incidents.services.filing_fingerprint): a retry must say the same.
-    idempotency_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    idempotency_hash = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
 
     reported_at = models.DateTimeField(_("reported at"), db_index=True)
     accept_due_at = models.DateTimeField(_("accept by"), null=True, blank=True)
