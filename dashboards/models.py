@@ -1,4 +1,4 @@
-"""Figures kept up to date for the command-centre map, and the map's background exports.
+"""Figures kept up to date for the command-centre map.
 
 The tallies are a cache of counts over ``incidents.Incident``, never a source of
 truth: ``dashboards.map.stats`` rebuilds them from the incidents (every minute
@@ -8,7 +8,6 @@ is filed or moves on (on commit). See docs/map.md, "How fresh the numbers are".
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -61,40 +60,3 @@ class GridDayTally(models.Model):
         verbose_name = _("grid day tally")
         constraints = [models.UniqueConstraint(fields=["grid", "day"], name="grid_day_tally_key")]
         indexes = [models.Index(fields=["day", "path"], name="grid_day_tally_day")]
-
-
-class ExportStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    RUNNING = "running", _("Running")
-    DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
-
-
-class IncidentExport(models.Model):
-    """A background export of the map's filtered incident list: its request, progress and file.
-
-    The file is written to the default storage; only its owner may download it.
-    """
-
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    fmt = models.CharField(max_length=4)  # xlsx or csv
-    params = models.JSONField(default=dict)  # the page's filters, as a query dict of lists
-    columns = models.JSONField(default=list)
-    status = models.CharField(max_length=8, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
-    total = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0)
-    file = models.FileField(upload_to="exports/%Y/%m/", max_length=200, blank=True)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("incident export")
-        ordering = ["-created_at"]
-
-    @property
-    def progress(self) -> int:
-        """Percent done, 0 to 100."""
-        if self.status == ExportStatus.DONE:
-            return 100
-        return int(100 * self.done / self.total) if self.total else 0

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "django_celery_results",
     "leaflet",
     "governance",
+    "governance.exports",
     "grids",
     "incidents",
     "mediation",
@@ -274,10 +275,66 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
-# No MEDIA_URL is routed: attachments are served only by views that check scope.
+# No MEDIA_URL is routed: photos and export files are served only by views that check scope.
 MEDIA_URL = "/media-is-not-public/"
+
+
+def file_storage(kind: str, *, bucket: str = "", endpoint_url: str = "", access_key: str = "", secret_key: str = "",
+                 region: str = "", prefix: str = "", addressing_style: str = "path", verify: str = "true",
+                 timeout: float = 10.0) -> dict:
+    """``STORAGES["default"]``: where photos and export files live, named by ``FILE_STORAGE``.
+
+    ``local``: the folder ``MEDIA_ROOT`` (one machine, or a folder every node mounts). ``s3``: a
+    bucket of an S3-compatible object store (MinIO, Ceph RGW, a government cloud's object storage)
+    that every web and worker node reaches, through django-storages. The bucket stays private: no
+    ACL is sent (the bucket's own policy applies), and the portal never hands a browser a URL of
+    the store; files are read through the storage API and served by the views that check scope.
+    Every file gets a name of its own, and none is ever overwritten.
+    """
+    if kind == "local":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if kind != "s3":
+        raise ImproperlyConfigured(f"FILE_STORAGE must be 'local' or 's3', not {kind!r}.")
+    if not bucket.strip():
+        raise ImproperlyConfigured("FILE_STORAGE=s3 needs S3_BUCKET, the bucket that holds photos and exports.")
+    if addressing_style not in {"path", "virtual", "auto"}:
+        raise ImproperlyConfigured(
+            f"S3_ADDRESSING_STYLE must be 'path', 'virtual' or 'auto', not {addressing_style!r}.")
+    from botocore.config import Config
+
+    lowered = verify.strip().lower()
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket.strip(),
+            "endpoint_url": endpoint_url.strip() or None,
+            "access_key": access_key or None,  # None: boto3's own chain (environment, instance role)
+            "secret_key": secret_key or None,
+            "region_name": region.strip() or None,
+            "location": prefix.strip("/"),
+            "default_acl": None,
+            "file_overwrite": False,
+            # Larger files read through the storage spill to a temporary file rather than memory.
+            "max_memory_size": 2 * 1024 * 1024,
+            # true, false (an intranet store with a self-signed certificate), or the path of a CA bundle
+            "verify": True if lowered in {"", "true", "1", "yes"} else False if lowered in {"false", "0", "no"}
+            else verify.strip(),
+            # A store that is down or silent costs a request seconds, not minutes (botocore waits 60 s a read).
+            "client_config": Config(s3={"addressing_style": addressing_style}, signature_version="s3v4",
+                                    connect_timeout=timeout, read_timeout=timeout,
+                                    retries={"max_attempts": 2, "mode": "standard"}),
+        },
+    }
+
+
+FILE_STORAGE = env.str("FILE_STORAGE", default="local").strip().lower()
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": file_storage(
+        FILE_STORAGE, bucket=env.str("S3_BUCKET", default=""), endpoint_url=env.str("S3_ENDPOINT_URL", default=""),
+        access_key=env.str("S3_ACCESS_KEY_ID", default=""), secret_key=env.str("S3_SECRET_ACCESS_KEY", default=""),
+        region=env.str("S3_REGION", default=""), prefix=env.str("S3_PREFIX", default=""),
+        addressing_style=env.str("S3_ADDRESSING_STYLE", default="path"), verify=env.str("S3_VERIFY", default="true"),
+        timeout=env.float("S3_TIMEOUT", default=10.0)),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -335,7 +392,7 @@ SPECTACULAR_SETTINGS = {
         "LevelEnum": "grids.models.Level",
         "AlertKindEnum": "governance.alerts.models.AlertKind",
         "AlertSeverityEnum": "governance.alerts.models.AlertSeverity",
-        "ExportStatusEnum": "dashboards.models.ExportStatus",
+        "ExportStatusEnum": "governance.exports.models.ExportStatus",
     },
 }
 
@@ -423,6 +480,8 @@ UPLOAD_IDLE_SECONDS = 60
 UPLOAD_ANSWER_SECONDS = 90
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Exports: hours a finished export's file is kept before the expiry task deletes it (the job stays as the record).
+EXPORT_RETENTION_HOURS = env.int("EXPORT_RETENTION_HOURS", default=24)
 # Alert engine: how long an incident stays red before it climbs one level.
 ALERT_ESCALATION_GRACE_MINUTES = env.int("ALERT_ESCALATION_GRACE_MINUTES", default=120)
 

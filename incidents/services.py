@@ -29,9 +29,11 @@ from governance.core.errors import (
     InvalidInput,
     NotFoundError,
     PermissionDeniedError,
+    StorageUnavailable,
     TransitionNotAllowed,
 )
 from governance.core.scoping import Action, get_scope
+from governance.core.storage import STORAGE_ERRORS
 from governance.core.text import clean_text
 from grids.geometry import EARTH_RADIUS_M
 from grids.locate import locate_home
@@ -277,7 +279,10 @@ def _store_photos(incident: Incident, event: Event, cleaned, uploader, now: date
             size=len(image.content), width=image.width, height=image.height, sha256=image.sha256,
             original_name=image.original_name, uploaded_by=uploader, uploaded_at=now,
         )
-        attachment.file.save(f"photo.{image.extension}", ContentFile(image.content), save=False)
+        try:
+            attachment.file.save(f"photo.{image.extension}", ContentFile(image.content), save=False)
+        except STORAGE_ERRORS as exc:  # the object store is down: the filing rolls back and says so (503)
+            raise StorageUnavailable() from exc
         if written is not None:
             written.append(attachment.file.name)
         attachment.save()

@@ -31,6 +31,7 @@ from governance.core.authority import access_object, may
 from governance.core.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from governance.core.masking import mask_name, mask_phone
 from governance.core.scoping import Action, get_scope
+from governance.exports.views import export_controls
 from incidents import personal_data, selectors, services
 from incidents.actions import ACTIONS, IncidentAction, offered
 from incidents.deadlines import DeadlineChange
@@ -292,6 +293,7 @@ def incident_list(request):
     return _list_page(request, selectors.incident_list(request.user), template="incidents/list.html", extra={
         "title": title,
         "may_file": not get_scope(request.user).is_empty(Action.REPORT),
+        "export": export_controls(request, "incidents"),  # incidents/exports.py
     })
 
 
@@ -304,6 +306,7 @@ def triage_queue(request):
     return _list_page(request, selectors.triage_queue(request.user), template="incidents/queue.html", extra={
         "units": unit_choices(request.user),
         "next": request.get_full_path(),
+        "export": export_controls(request, "triage_queue"),  # incidents/exports.py
     }, statuses=OPEN_CHOICES)
 
 

@@ -163,3 +163,51 @@ class CeleryWorker:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
+
+
+class S3Server:
+    """An S3-compatible server in this process (moto's ``ThreadedMotoServer``) on a free port.
+
+    It speaks S3 over HTTP like MinIO or a city's object store: the portal reaches it through
+    django-storages and boto3, a worker in another process as well. Any credentials are accepted.
+    """
+
+    ACCESS_KEY = SECRET_KEY = "testing"
+    REGION = "us-east-1"
+
+    def __init__(self):
+        from moto.server import ThreadedMotoServer
+
+        self.port = free_port()
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def client(self):
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.url, aws_access_key_id=self.ACCESS_KEY,
+                            aws_secret_access_key=self.SECRET_KEY, region_name=self.REGION)
+
+    def new_bucket(self) -> str:
+        import uuid
+
+        name = f"portal-{uuid.uuid4().hex[:12]}"
+        self.client().create_bucket(Bucket=name)
+        return name
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        listed = self.client().list_objects_v2(Bucket=bucket, Prefix=prefix)
+        return sorted(item["Key"] for item in listed.get("Contents", []))
+
+    def read(self, bucket: str, key: str) -> bytes:
+        return self.client().get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    def environment(self, bucket: str, prefix: str = "") -> dict[str, str]:
+        """The settings' variables that point a process (a worker) at this server's ``bucket``."""
+        return {"FILE_STORAGE": "s3", "S3_BUCKET": bucket, "S3_ENDPOINT_URL": self.url, "S3_PREFIX": prefix,
+                "S3_ACCESS_KEY_ID": self.ACCESS_KEY, "S3_SECRET_ACCESS_KEY": self.SECRET_KEY,
+                "S3_REGION": self.REGION}
+
+    def stop(self) -> None:
+        self._server.stop()

@@ -1,4 +1,4 @@
-"""Every door of an incident, a region, an alert and an export, tried by every kind of persona.
+"""Every door of an incident, a region, an alert and an export job, tried by every kind of persona.
 
 The matrix (``governance.core.testing.PermissionMatrix``): the allowed persona acts, the read-only one
 sees and gets 403 on writes, the outsider gets 404 everywhere, the anonymous visitor is sent to log in
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from dashboards.models import IncidentExport
 from governance.alerts.models import Alert
 from governance.core.testing import PermissionMatrix
+from governance.exports.models import ExportJob
 from grids.models import Region
 from incidents.models import Incident
 from tests.dashboards.conftest import world  # noqa: F401  (the incident world)
@@ -76,7 +76,24 @@ def test_an_alert_acknowledged_on_its_page_by_the_district(request, people):
 
 def test_an_export_belongs_to_its_owner_alone(request, people):
     request.getfixturevalue("world")
-    export = IncidentExport.objects.create(owner=people.d1_command, fmt="csv", params={}, columns=["number"])
+    export = ExportJob.objects.create(owner=people.d1_command, kind="incidents", fmt="csv",
+                                      options={"columns": ["number"]}, file_name="incidents.csv")
     matrix = PermissionMatrix(allowed=[people.d1_command], outside=[people.d1_supervisor, people.d2_command])
-    matrix.read(f"/dashboards/map/exports/{export.pk}/")
-    matrix.read(f"/api/v1/map/exports/{export.pk}/", api=True)
+    matrix.read(f"/exports/{export.pk}/")
+    matrix.read(f"/api/v1/exports/{export.pk}/", api=True)
+    matrix.read(f"/exports/{export.pk}/download/", ok=302)  # not written yet: its page says so
+
+
+def test_an_export_file_through_its_doors(request, people):
+    request.getfixturevalue("world")
+    jobs = ExportJob.objects.count
+    # Asking for the triage queue's export: those who triage may; a supervisor sees the incidents but may not.
+    matrix = PermissionMatrix(allowed=[people.d1_command], read_only=[people.d1_supervisor])
+    matrix.act("/exports/new/triage_queue/", data={"format": "csv"}, ok=[200], snapshot=jobs)
+    export = ExportJob.objects.get()
+    assert export.status == "done"
+    # The file is its owner's alone; a superuser does not open it either.
+    matrix = PermissionMatrix(allowed=[people.d1_command], outside=[people.d2_command, people.city_admin])
+    matrix.read(f"/exports/{export.pk}/download/")
+    matrix.read(f"/exports/{export.pk}/")
+    matrix.read(f"/api/v1/exports/{export.pk}/", api=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
-from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_filters import (
@@ -29,7 +28,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dashboards.map import gcj02, selectors, stats
-from dashboards.models import ExportStatus, IncidentExport
 from governance.alerts import services as alert_services
 from governance.alerts.models import AlertKind, AlertSeverity
 from governance.alerts.selectors import unread_count
@@ -262,16 +260,6 @@ class MapIncidentsSerializer(serializers.Serializer):
     incidents = MapIncidentSerializer(many=True)
 
 
-class MapExportStatusSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=ExportStatus.choices)
-    progress = serializers.IntegerField(help_text="percent done")
-    done = serializers.IntegerField()
-    total = serializers.IntegerField()
-    download_url = serializers.CharField(allow_blank=True, help_text="empty until the file is ready")
-    error = serializers.CharField(allow_blank=True)
-
-
 class MapRegionsView(APIView):
     """The regions of one level in the user's territory as GeoJSON, each with its figures.
 
@@ -405,27 +393,6 @@ class MapAlertAcknowledgeView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         alert = alert_services.alert_acknowledge(alert=pk, actor=request.user)
         return Response({"id": alert.pk, "acknowledged": True, "acknowledged_at": alert.acknowledged_at})
-
-
-class MapExportStatusView(APIView):
-    """Progress of a background export; only its owner sees it."""
-
-    @extend_schema(operation_id="map_export_status", summary="Progress of your background export",
-                   description="Only its owner sees it (404 for anyone else).",
-                   responses={200: MapExportStatusSerializer})
-    def get(self, request: Request, pk: int) -> Response:
-        export = IncidentExport.objects.filter(pk=pk, owner=request.user).first()
-        if export is None:
-            raise Http404
-        return Response(export_status(export))
-
-
-def export_status(export: IncidentExport) -> dict:
-    return {
-        "id": export.pk, "status": export.status, "progress": export.progress, "done": export.done,
-        "total": export.total, "error": export.error,
-        "download_url": reverse("dashboards:map-export-download", args=[export.pk]) if export.file else "",
-    }
 
 
 def tiles_config() -> dict:

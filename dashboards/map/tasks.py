@@ -28,12 +28,3 @@ def refresh_map_tallies() -> dict:
 
     result = refresh_tallies()
     return {"category_rows": result.category_rows, "day_rows": result.day_rows, "seconds": result.seconds}
-
-
-@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, max_retries=3, retry_backoff=True,
-             retry_backoff_max=30, retry_jitter=True)
-def run_incident_export(export_id: int) -> str:
-    """Write one background export to storage, reporting progress on its row. Running it again rewrites it."""
-    from dashboards.map.exports import run_export
-
-    return run_export(export_id)

@@ -9,8 +9,6 @@ urlpatterns = [
     path("", views.map_page, name="map"),
     path("big-screen/", views.big_screen, name="map-big-screen"),
     path("export/", views.export, name="map-export"),
-    path("exports/<int:pk>/", views.export_progress, name="map-export-progress"),
-    path("exports/<int:pk>/download/", views.export_download, name="map-export-download"),
 ]
 
 # Included by governance/urls.py under api/v1/map/.
@@ -20,5 +18,4 @@ api_urlpatterns = [
     path("stats/", api.MapStatsView.as_view(), name="api-map-stats"),
     path("alerts/", api.MapAlertsView.as_view(), name="api-map-alerts"),
     path("alerts/<int:pk>/acknowledge/", api.MapAlertAcknowledgeView.as_view(), name="api-map-alert-acknowledge"),
-    path("exports/<int:pk>/", api.MapExportStatusView.as_view(), name="api-map-export-status"),
 ]

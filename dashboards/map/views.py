@@ -1,4 +1,4 @@
-"""The map page, the big screen and the export views: thin, everything scoped by the one door.
+"""The map page, the big screen and the map's export: thin, everything scoped by the one door.
 
 The pages carry no data of their own beyond a JSON config (``json_script``):
 the scripts fetch regions, incidents, numbers and alerts from ``/api/v1/map/``.
@@ -8,20 +8,18 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboards.map import exports, selectors
-from dashboards.map.api import MEASURES, export_status, tiles_config
-from dashboards.map.stats import FilterError, filtered_incidents
-from dashboards.models import IncidentExport
+from dashboards.map import selectors
+from dashboards.map.api import MEASURES, tiles_config
 from governance.access import selectors as governance_selectors
 from governance.access.models import Role, Unit
 from governance.core.scoping import Action, get_scope
+from governance.exports.kinds import get_kind
+from governance.exports.views import start_export
 from grids.models import Level
 from incidents.filters import IncidentFilter
 from incidents.models import Category, Severity, Status
@@ -116,7 +114,7 @@ def _filter_context(request) -> dict:
         "responsible_levels": [(lv.value, lv.label) for lv in Level if lv != Level.GRID],
         "map_levels": [(lv.value, lv.label) for lv in Level if lv != Level.CITY],
         "measures": [(m, map_config_label(m)) for m in MEASURES],
-        "columns": [(c.key, c.label, c.key in exports.DEFAULT_COLUMNS, c.personal) for c in exports.COLUMNS.values()],
+        "columns": [(c.key, c.label, c.checked, c.personal) for c in get_kind("incidents").column_choices()],
     }
 
 
@@ -145,54 +143,6 @@ def big_screen(request):
 @login_required
 @require_POST
 def export(request):
-    """Export the map's filtered list: at once when small, else in the background with a progress page."""
+    """Export the map's filtered list: the incident list's export (``incidents.exports``), for the map's roles."""
     _require_map_role(request.user)
-    fmt = request.POST.get("format", "xlsx")
-    if fmt not in exports.FORMATS:
-        return HttpResponse(_("Unknown export format."), status=400)
-    columns = exports.chosen_columns(request.POST.getlist("columns"))
-    params = request.POST.copy()
-    for key in ("csrfmiddlewaretoken", "format", "columns", "measure", "map_level"):
-        params.pop(key, None)
-    try:
-        incidents, _filterset = filtered_incidents(request.user, params)
-    except FilterError as exc:
-        return HttpResponse(_("The filters are not valid: %(errors)s") % {"errors": exc.errors}, status=400)
-    if incidents.count() <= exports.SYNC_LIMIT:
-        content = exports.render_now(request.user, params, columns, fmt)
-        content_type = ("text/csv; charset=utf-8" if fmt == "csv"
-                        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response = HttpResponse(content, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{exports.file_name(fmt)}"'
-        return response
-    job = IncidentExport.objects.create(owner=request.user, fmt=fmt, params=exports.params_to_json(params),
-                                        columns=columns)
-    # The progress page says so when the export could not be queued (the broker is down).
-    transaction.on_commit(lambda: exports.queue_export(job), robust=True)
-    return redirect("dashboards:map-export-progress", pk=job.pk)
-
-
-def _own_export(request, pk: int) -> IncidentExport:
-    # Another user's export is "not found", like anything hidden.
-    job = IncidentExport.objects.filter(pk=pk, owner=request.user).first()
-    if job is None:
-        raise Http404
-    return job
-
-
-@login_required
-@require_GET
-def export_progress(request, pk: int):
-    job = _own_export(request, pk)
-    return render(request, "dashboards/map/export.html", {
-        "job": job, "status": export_status(job), "status_url": reverse("api-map-export-status", args=[job.pk]),
-    })
-
-
-@login_required
-@require_GET
-def export_download(request, pk: int):
-    job = _own_export(request, pk)
-    if not job.file:
-        raise Http404
-    return FileResponse(job.file.open("rb"), as_attachment=True, filename=exports.file_name(job.fmt))
+    return start_export(request, "incidents")

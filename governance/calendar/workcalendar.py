@@ -120,14 +120,14 @@ class WorkingDayDeadline:
 # --- Library coverage ---------------------------------------------------------
 
 
+# The years chinesecalendar has a schedule for (it raises for any other), read from its own tables.
+_LIBRARY_YEARS = frozenset(day.year for day in chinese_calendar.constants.holidays)
+
+
 @cache
 def library_covers(year: int) -> bool:
     """Whether chinesecalendar knows the holidays of ``year``. Fixed for the life of the process."""
-    try:
-        chinese_calendar.is_workday(date(year, 1, 1))
-    except NotImplementedError:
-        return False
-    return True
+    return year in _LIBRARY_YEARS
 
 
 # --- The cached table -----------------------------------------------------------

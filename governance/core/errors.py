@@ -47,3 +47,11 @@ class ConflictError(DomainError):
 class TransitionNotAllowed(DomainError):
     status_code = 409
     code = "transition_not_allowed"
+
+
+class StorageUnavailable(DomainError):
+    """The file storage (a local folder, an S3-compatible store) did not answer: nothing was stored."""
+
+    status_code = 503
+    code = "storage_unavailable"
+    default_message = _("The file store does not answer just now: nothing was saved. Try again in a few minutes.")

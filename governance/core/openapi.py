@@ -12,6 +12,7 @@
   - 403 ``csrf_failed`` on a write a session client may send;
   - 404 when it looks an object up by its path, or pages a list (a page past the end);
   - 400 when it reads a query or a body; 413 and 415 when it reads a body;
+  - 503 ``storage_unavailable`` when it takes files (a multipart body): the file store may not answer;
   - 406 on every operation (an ``Accept`` header the API cannot answer).
 
   Those that follow from what the operation means (403 for the right to act, 409, 422, 429,
@@ -48,6 +49,7 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     415: "The body is not JSON, a form or a multipart form: `unsupported_media_type`.",
     422: "The idempotency key already filed a different report: `idempotency_key_reused`; nothing was filed.",
     429: "The account is locked after too many failed logins: `locked_out`, even with the right password.",
+    503: "The file store did not answer: `storage_unavailable`. Nothing was stored; send the same request again.",
 }
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -106,6 +108,8 @@ class AutoSchema(openapi.AutoSchema):
             implied.append(400)
         if reads_body:
             implied += [413, 415]
+        if "multipart/form-data" in operation.get("requestBody", {}).get("content", {}):
+            implied.append(503)  # files go to the file store, which may not answer (StorageUnavailable)
         return implied
 
     def _map_basic_serializer(self, serializer, direction):

@@ -50,6 +50,11 @@ def api_client(user) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
 
 
+def body_of(response) -> bytes:
+    """A response's body, whether it was sent whole or streamed (a file: ``FileResponse``)."""
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
 @dataclass
 class PermissionMatrix:
     """The personas of one object: who may act on it, who may only see it, who may not see it."""

@@ -13,10 +13,10 @@ from contextlib import contextmanager
 import pytest
 from django.conf import settings
 
-from dashboards.map import exports
-from dashboards.models import ExportStatus, IncidentExport
 from governance.core import cache as resilient_cache
 from governance.core import memo
+from governance.exports.kinds import get_kind
+from governance.exports.models import ExportJob, ExportStatus
 from tests.dashboards.helpers import client_for
 from tests.servers import REDIS_SERVER, RedisProcess, SilentServer
 
@@ -123,7 +123,7 @@ def answered_within(seconds: float):
 
 
 def _export_in_background(people, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr(exports, "SYNC_LIMIT", 1)
+    monkeypatch.setattr(get_kind("incidents"), "sync_limit", 1)
     client = client_for(people.d1_command)
     # A publish hanging on a silent broker must fail the test, not hang it.
     with answered_within(60), django_capture_on_commit_callbacks(execute=True):
@@ -139,13 +139,13 @@ def test_an_export_that_cannot_be_queued_says_so_and_is_marked_failed(
     redis.stop()
     client, response = _export_in_background(people, monkeypatch, django_capture_on_commit_callbacks)
     assert response.status_code == 302
-    job = IncidentExport.objects.get()
+    job = ExportJob.objects.get()
     assert job.status == ExportStatus.FAILED
     assert "could not be queued" in job.error
     page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200
     assert "could not be queued" in page.content.decode()
-    status = client.get(f"/api/v1/map/exports/{job.pk}/").json()
+    status = client.get(f"/api/v1/exports/{job.pk}/").json()
     assert status["status"] == "failed" and "could not be queued" in status["error"]
 
 
@@ -154,7 +154,7 @@ def test_an_export_queued_on_a_live_broker_stays_queued_for_the_worker(
     broker_at(redis.url)
     _client, response = _export_in_background(people, monkeypatch, django_capture_on_commit_callbacks)
     assert response.status_code == 302
-    assert IncidentExport.objects.get().status == ExportStatus.QUEUED
+    assert ExportJob.objects.get().status == ExportStatus.QUEUED
     import redis as redis_client
 
     assert redis_client.Redis.from_url(redis.url).llen("celery") == 1  # the message waits in the queue

@@ -17,7 +17,7 @@ from incidents import services
 from incidents.attachments import PHOTO_MAX_EDGE, clean_images
 from incidents.models import Attachment, Event, Incident
 from tests.dashboards.conftest import world  # noqa: F401  (the incident world)
-from tests.dashboards.helpers import client_for
+from tests.dashboards.helpers import body_of, client_for
 from tests.factories import point
 from tests.governance.test_api_contract import token_client
 
@@ -62,7 +62,7 @@ def test_an_xlsx_export_of_stored_control_characters_and_formulas_works(poisoned
     response = client_for(people.d1_command).post("/dashboards/map/export/", {
         "format": "xlsx", "columns": ["number", "title", "address", "description"]})
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(body_of(response))).active
     cells = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
     dirty = cells[poisoned.reported.number]
     assert dirty[1].value == "路面塌陷txt.exe" and dirty[3].value == "abc"
@@ -74,7 +74,7 @@ def test_an_xlsx_export_of_stored_control_characters_and_formulas_works(poisoned
 def test_a_csv_export_neutralises_formulas(poisoned, people):
     response = client_for(people.d1_command).post("/dashboards/map/export/", {
         "format": "csv", "columns": ["number", "title", "address"]})
-    rows = {r[0]: r for r in csv.reader(io.StringIO(response.content.decode("utf-8-sig")))}
+    rows = {r[0]: r for r in csv.reader(io.StringIO(body_of(response).decode("utf-8-sig")))}
     assert rows[poisoned.dispatched.number][1] == "'" + FORMULA
     assert rows[poisoned.dispatched.number][2].startswith("'+86")
     assert rows[poisoned.reported.number][1] == "路面塌陷txt.exe"
