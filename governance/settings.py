@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "grids",
     "incidents",
     "mediation",
+    "intake",
     "dashboards",
 ]
 
@@ -482,6 +483,22 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Exports: hours a finished export's file is kept before the expiry task deletes it (the job stays as the record).
 EXPORT_RETENTION_HOURS = env.int("EXPORT_RETENTION_HOURS", default=24)
+# Intake (residents' QR quick reports, Open311; intake/ratelimit.py): the minor categories residents may
+# choose (codes of minor categories or of their major ones), photo limits, and rate limits "count/seconds".
+INTAKE_RESIDENT_CATEGORIES = env.list("INTAKE_RESIDENT_CATEGORIES", default=[
+    "02", "04", "05", "06", "07", "08", "12", "14"])
+INTAKE_PHOTO_MAX_BYTES = env.int("INTAKE_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+INTAKE_MAX_PHOTOS = env.int("INTAKE_MAX_PHOTOS", default=3)
+INTAKE_RATE_PER_CLIENT = env.str("INTAKE_RATE_PER_CLIENT", default="5/3600")
+INTAKE_RATE_PER_GRID = env.str("INTAKE_RATE_PER_GRID", default="60/3600")
+INTAKE_RATE_TRACKING = env.str("INTAKE_RATE_TRACKING", default="30/600")
+INTAKE_RATE_PER_KEY = env.str("INTAKE_RATE_PER_KEY", default="600/60")
+# Behind a proxy that sets X-Forwarded-For (deploy/nginx): the client is its last address.
+INTAKE_TRUST_PROXY = env.bool("INTAKE_TRUST_PROXY", default=False)
+# The portal's public address printed in the signs' QR codes (e.g. https://zz.example.gov.cn); empty: the request's.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")
+# The number printed on signs for residents who would rather call (the command centre's hotline).
+INTAKE_SIGN_HOTLINE = env.str("INTAKE_SIGN_HOTLINE", default="12345")
 # Alert engine: how long an incident stays red before it climbs one level.
 ALERT_ESCALATION_GRACE_MINUTES = env.int("ALERT_ESCALATION_GRACE_MINUTES", default=120)
 

@@ -17,6 +17,7 @@ from governance.access import views as access_views
 from governance.core.errors import DomainError
 from governance.core.openapi import ERROR_DESCRIPTIONS, errors
 from governance.core.parsers import SafeJSONParser
+from intake.urls import open311_urlpatterns
 
 admin.site.site_header = admin.site.site_title = gettext_lazy("City governance portal")
 
@@ -75,6 +76,10 @@ urlpatterns = [
     path("exports/", include("governance.exports.urls")),
     path("territory/", include("governance.access.territory_urls")),
     path("incidents/", include("incidents.urls")),
+    # Residents' quick reports behind the grids' QR signs, and Open311 GeoReport v2 (no login: principals)
+    path("q/", include("intake.urls")),
+    path("intake/signs/", include("intake.sign_urls")),
+    path("open311/v2/", include(open311_urlpatterns)),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]

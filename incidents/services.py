@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.access.models import Unit
-from governance.core.authority import may
+from governance.core.authority import actor_or_none, may
 from governance.core.errors import (
     ConflictError,
     DomainError,
@@ -32,12 +32,12 @@ from governance.core.errors import (
     StorageUnavailable,
     TransitionNotAllowed,
 )
-from governance.core.scoping import Action, get_scope
+from governance.core.scoping import Action, Principal, get_scope
 from governance.core.storage import STORAGE_ERRORS
 from governance.core.text import clean_text
 from grids.geometry import EARTH_RADIUS_M
 from grids.locate import locate_home
-from grids.models import Level, Region
+from grids.models import Level, Region, parent_path
 from incidents import deadlines
 from incidents.attachments import clean_images
 from incidents.models import (
@@ -110,15 +110,25 @@ def incident_file(
     idempotency_key: str | None = None,
     reporter_name: str = "",
     reporter_phone: str = "",
+    grid: Region | None = None,
     now: datetime | None = None,
 ) -> Filing:
     """File an incident. The same idempotency key from the same reporter files it once.
+
+    ``reporter`` is a user, or a ``Principal`` that is not one (a grid's QR sign, an Open311
+    key): the door asks it for its scope, the incident records no user (``reporter=None``)
+    and its timeline names the principal. A principal files without an idempotency key.
+    ``grid``, when given, is the grid the incident is filed in whatever grid holds the point
+    (a QR sign's grid: a resident standing across the street still reports to that grid);
+    the reporter must still be allowed to report there.
 
     A retry is not looked up first: filing is the hottest write there is and retries are
     rare. The unique index on (reporter, key) refuses the second row; the retry, or any
     retry that no longer passes the checks (a grid handed to someone else since), then
     answers with the incident the first submission filed.
     """
+    if idempotency_key and isinstance(reporter, Principal):
+        raise TypeError("a principal that is not a user files without an idempotency key")
     title, description, address = (clean_text(title), clean_text(description, multiline=True),
                                    clean_text(address))
     reporter_name, reporter_phone = clean_text(reporter_name), clean_text(reporter_phone)
@@ -129,7 +139,7 @@ def incident_file(
         return _file(reporter=reporter, category=category, title=title, lat=lat, lng=lng, description=description,
                      address=address, severity=severity, source=source, photos=photos,
                      idempotency_key=idempotency_key, idempotency_hash=fingerprint, reporter_name=reporter_name,
-                     reporter_phone=reporter_phone, now=now)
+                     reporter_phone=reporter_phone, grid=grid, now=now)
     except (DomainError, IntegrityError):
         if idempotency_key:
             existing = Incident.objects.filter(reporter=reporter, idempotency_key=idempotency_key).first()
@@ -174,7 +184,7 @@ def filing_fingerprint(*, category: Category, title: str, description: str, addr
 
 def _file(*, reporter, category: Category, title: str, lat: float, lng: float, description: str, address: str,
           severity: str | None, source: str, photos: Sequence, idempotency_key: str | None, idempotency_hash: str,
-          reporter_name: str, reporter_phone: str, now: datetime | None) -> Filing:
+          reporter_name: str, reporter_phone: str, grid: Region | None, now: datetime | None) -> Filing:
     if category.pk is None or not category.is_minor or not category.is_active:
         raise InvalidInput(_("Choose an active minor category."),
                            field_errors={"category": [_("Not a minor category.")]})
@@ -184,7 +194,12 @@ def _file(*, reporter, category: Category, title: str, lat: float, lng: float, d
         raise InvalidInput(_("At most %(n)d photos.") % {"n": MAX_PHOTOS}, field_errors={"photos": [_("Too many.")]})
     if severity is not None and severity not in Severity.values:
         raise InvalidInput(_("Unknown severity."), field_errors={"severity": [_("Unknown severity.")]})
-    grid, responsible, gap = locate_home(lat, lng)  # OutsideCity says so clearly; in a gap, the nearest grid
+    if grid is None:
+        grid, responsible, gap = locate_home(lat, lng)  # OutsideCity says so clearly; in a gap, the nearest grid
+    else:
+        if grid.level != Level.GRID:
+            raise InvalidInput(_("Incidents are filed in grids."), field_errors={"grid": [_("Not a grid.")]})
+        responsible, gap = Region.objects.defer("boundary").get(path=parent_path(grid.path)), None
     # The scope that Region.objects.restrict(reporter, "report") filters by (Region's scope is
     # its path), asked without the extra query: filing is the hottest write there is.
     scope = get_scope(reporter)
@@ -215,7 +230,7 @@ def _file(*, reporter, category: Category, title: str, lat: float, lng: float, d
             grid=grid,
             responsible_region=responsible,
             responsible_level=responsible.level,
-            reporter=reporter,
+            reporter=actor_or_none(reporter),
             reporter_name=reporter_name[:50],
             reporter_phone=reporter_phone[:20],
             idempotency_key=idempotency_key or None,
@@ -225,11 +240,13 @@ def _file(*, reporter, category: Category, title: str, lat: float, lng: float, d
         )
         # A point in a gap of the territory is filed in the nearest grid of the region that holds it; the
         # report says so, for the command centre to see (docs/decisions.md).
-        in_gap = {} if gap is None else {"gap_region": str(gap.region),
+        extra = {} if gap is None else {"gap_region": str(gap.region),
                                          "gap_grid_distance_m": round(gap.grid_distance_m)}
-        event = _record(incident, "report", "", Status.REPORTED, reporter, now, description.strip(),
-                        deadline=deadline.record(Clock.RESTART), **in_gap)
-        stored = _store_photos(incident, event, cleaned, reporter, now)
+        if isinstance(reporter, Principal):
+            extra["principal"] = reporter.label  # who filed it, when no user did: the sign, the API key
+        event = _record(incident, "report", "", Status.REPORTED, actor_or_none(reporter), now, description.strip(),
+                        deadline=deadline.record(Clock.RESTART), **extra)
+        stored = _store_photos(incident, event, cleaned, actor_or_none(reporter), now)
     return Filing(incident, created=True, event=event, attachments=tuple(stored))
 
 

@@ -5,7 +5,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from governance.core.errors import PermissionDeniedError
-from governance.core.scoping import Action, get_scope
+from governance.core.scoping import Action, Principal, get_scope
 
 
 def access_object(queryset: models.QuerySet, user, *, action: str = Action.VIEW, **lookup) -> models.Model:
@@ -48,8 +48,8 @@ SYSTEM = _System()
 
 
 def actor_or_none(acting_user):
-    """The user to record as the author (``None`` for the system)."""
-    return None if acting_user is SYSTEM else acting_user
+    """The user to record as the author (``None`` for the system and for a principal that is not a user)."""
+    return None if acting_user is SYSTEM or isinstance(acting_user, Principal) else acting_user
 
 
 def administers_path(acting_user, path: str) -> bool:

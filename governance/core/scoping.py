@@ -78,6 +78,32 @@ NOTHING = Scope()
 EVERYTHING = Scope(everything=True)
 
 
+class Principal:
+    """A caller that is not a logged-in user: a grid's QR sign, an Open311 API key (``intake``).
+
+    The door asks it for its scope (``principal_scope``) instead of reading guardian's
+    permissions: its scope is what the credential it presented was issued for, computed by
+    the app that issued it. It is never authenticated as a user (no session, no admin, no
+    page that needs a login), and services record no user for it: ``incident_file`` stores
+    ``reporter=None`` and names the principal (``label``) in the timeline.
+    """
+
+    is_authenticated = False
+    is_anonymous = False
+    is_active = True
+    is_superuser = False
+    is_staff = False
+    pk = None
+
+    label: str = ""
+
+    def principal_scope(self) -> Scope:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.label
+
+
 def _outermost(paths: set[str]) -> tuple[str, ...]:
     """Drop paths that lie inside another path of the set (fewer OR terms)."""
     kept: list[str] = []
@@ -100,7 +126,12 @@ def scopes_changed() -> None:
 
 
 def get_scope(user: AbstractBaseUser | AnonymousUser | None) -> Scope:
-    """The user's scope: once per user object, and once per process while nobody's scope changes."""
+    """The user's scope: once per user object, and once per process while nobody's scope changes.
+
+    A ``Principal`` answers its own scope (what its credential was issued for).
+    """
+    if isinstance(user, Principal):
+        return user.principal_scope()
     if user is None or not user.is_authenticated or not user.is_active:
         return NOTHING
     if user.is_superuser:
