@@ -1,0 +1,90 @@
+"""Printable grid signs: one grid's PDF, and the batch export of a street's or district's signs."""
+
+import re
+
+import pytest
+from django.http import QueryDict
+from django.urls import reverse
+
+from governance.core.errors import InvalidInput, PermissionDeniedError
+from governance.core.testing import page_client
+from governance.exports.models import ExportStatus
+from governance.exports.services import export_start
+from intake import services, signs
+from intake.models import Sign
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+PAGE = re.compile(rb"/Type /Page[^s]")
+
+
+def pages(pdf: bytes) -> int:
+    assert pdf.startswith(b"%PDF-")
+    return len(PAGE.findall(pdf))
+
+
+def test_a_grids_sign_pdf_is_one_a4_page_with_an_embedded_chinese_font(city, people):
+    response = page_client(people.s11_command).get(reverse("intake-signs:sign-pdf", args=[city.g1111.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    pdf = response.content
+    assert pages(pdf) == 1
+    assert b"/MediaBox [ 0 0 595.2756 841.8898 ]" in pdf  # A4
+    assert b"/FontFile2" in pdf  # the CJK TrueType font travels with the file
+    assert Sign.objects.filter(grid=city.g1111, revoked_at__isnull=True).count() == 1  # printing issued it
+
+
+def test_a_sign_says_grid_workers_hotline_and_points_at_its_grid(client, city, people, settings):
+    settings.INTAKE_SIGN_HOTLINE = "0754-12345"
+    people.worker_g1111.first_name, people.worker_g1111.last_name = "小明", "王"
+    people.worker_g1111.save()
+    sheet = signs.sheet_for(city.g1111, acting_user=people.s11_command, base="https://zz.example.gov.cn")
+    assert (sheet.grid_name, sheet.grid_code) == ("南一网格", "440101001001")
+    assert sheet.workers == ["王小明"] and sheet.hotline == "0754-12345"
+    assert sheet.parents == "西区 · 南街道 · 南一社区"
+    token = sheet.url.removeprefix("https://zz.example.gov.cn/q/").rstrip("/")
+    assert services.sign_from_token(token).grid == city.g1111
+    assert "南一网格" in client.get(f"/q/{token}/").content.decode()
+
+
+def test_the_sign_pdf_doors(city, people):
+    url = reverse("intake-signs:sign-pdf", args=[city.g1111.pk])
+    assert page_client(people.d1_command).get(url).status_code == 200
+    assert page_client(people.city_admin).get(url).status_code == 200
+    assert page_client(people.worker_g1111).get(url).status_code == 403  # sees the grid, does not manage signs
+    assert page_client(people.d1_supervisor).get(url).status_code == 403
+    assert page_client(people.s12_command).get(url).status_code == 404  # hidden is missing
+    assert page_client(people.d2_command).get(url).status_code == 404
+    assert page_client(None).get(url).status_code == 302  # to the login page
+    assert page_client(people.s11_command).get(reverse("intake-signs:sign-pdf", args=[city.c111.pk])).status_code \
+        == 404  # not a grid
+
+
+def test_the_signs_page_lists_the_grids_of_the_region(city, people):
+    response = page_client(people.s11_command).get(reverse("intake-signs:list"), {"region": city.s11.pk})
+    html = response.content.decode()
+    assert response.status_code == 200 and "南一网格" in html and "南二网格" in html and "北一网格" not in html
+    assert page_client(people.s11_command).get(reverse("intake-signs:list"), {"region": city.s12.pk}).status_code \
+        == 404
+
+
+def test_the_batch_export_prints_every_sign_of_a_street(city, people):
+    job = export_start(owner=people.s11_command, kind="grid_signs", fmt="pdf",
+                       data=QueryDict(f"region={city.s11.pk}&base_url=https://zz.example.gov.cn"))
+    assert job.status == ExportStatus.DONE, job.error
+    assert pages(job.file.read()) == 2  # G1111 and G1112
+    assert set(Sign.objects.filter(revoked_at__isnull=True).values_list("grid__code", flat=True)) == {
+        "440101001001", "440101001002"}
+    assert job.options["base_url"] == "https://zz.example.gov.cn"
+
+
+def test_a_district_batch_holds_only_what_the_owner_may_print(city, people):
+    job = export_start(owner=people.d1_command, kind="grid_signs", fmt="pdf", data=QueryDict(f"region={city.d1.pk}"))
+    assert job.status == ExportStatus.DONE and pages(job.file.read()) == 3  # G1111, G1112, G1211
+
+
+def test_the_batch_export_refuses_outside_regions_and_readers(city, people):
+    with pytest.raises(InvalidInput):
+        export_start(owner=people.d2_command, kind="grid_signs", fmt="pdf", data=QueryDict(f"region={city.s11.pk}"))
+    for reader in (people.worker_g1111, people.d1_supervisor, make_user("plain")):
+        with pytest.raises(PermissionDeniedError):
+            export_start(owner=reader, kind="grid_signs", fmt="pdf", data=QueryDict(f"region={city.s11.pk}"))
