@@ -218,7 +218,8 @@ def test_post_request_files_an_incident_and_answers_as_the_spec(client, world, f
     assert answer["service_notice"]
     city = world["city"]
     assert (incident.grid, incident.source, incident.severity) == (city.g1111, Source.API, Severity.URGENT)
-    assert incident.reporter is None and incident.reporter_name == "john smith" and incident.reporter_phone == "111111111"
+    assert incident.reporter is None and incident.reporter_name == "john smith"
+    assert incident.reporter_phone == "111111111"
     assert incident.description == "A large sinkhole is destroying the street" and incident.address == "1234 5th street"
     assert submission.attributes["media_url"] == "http://media.city.gov/media/sinkhole.jpg"
     assert submission.attributes["severity"] == "urgent" and submission.api_key.prefix in world["key"]
@@ -325,7 +326,8 @@ def test_get_requests_limits(client, world, noise_batch):
     assert [r["service_request_id"] for r in rows] == sorted((r["service_request_id"] for r in rows), reverse=True)
     for bad in ({"limit": "0"}, {"limit": "1001"}, {"limit": "x"}, {"status": "pending"},
                 {"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"},
-                {"start_date": "yesterday"}, {"start_date": "2026-02-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"}):
+                {"start_date": "yesterday"},
+                {"start_date": "2026-02-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"}):
         response = client.get(f"{ROOT}/requests.json", {**keyed(world), **bad})
         assert response.status_code == 400, bad
         check_error(response, "json", 400)
