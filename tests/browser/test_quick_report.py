@@ -65,6 +65,10 @@ def test_resident_reports_with_a_photo_on_a_phone_and_follows_it(resident, live_
 
     resident.select_option("select[name=category]", value=str(garbage.pk))
     resident.fill("textarea[name=description]", "小区东门垃圾堆了三天没人清理，有异味")
+    # the network drops, the page is opened again: the draft is still there
+    resident.reload()
+    expect(resident.locator("textarea[name=description]")).to_have_value("小区东门垃圾堆了三天没人清理，有异味")
+    expect(resident.locator("select[name=category]")).to_have_value(str(garbage.pk))
     resident.set_input_files("input[name=photo]", files=[
         {"name": "rubbish.jpg", "mimeType": "image/jpeg", "buffer": rubbish_photo()}])
     resident.click("#locate")
@@ -78,6 +82,9 @@ def test_resident_reports_with_a_photo_on_a_phone_and_follows_it(resident, live_
     assert re.fullmatch(r"[2-9A-HJKMNP-Z]{12}", code)
     expect(resident.locator(".intake-ok")).to_be_visible()
     screenshot(resident, "quick-report-03-tracking-code-phone")
+    resident.goto(qr_url)  # once sent, the draft is forgotten
+    expect(resident.locator("textarea[name=description]")).to_have_value("")
+    resident.go_back()
     submission = Submission.objects.get(tracking_code=code)
     incident = submission.incident
     assert (incident.grid, incident.source, incident.reporter_phone) == (city.g1111, Source.QUICK_REPORT,
