@@ -38,18 +38,17 @@ def quick_report(request, token: str):
     if request.method == "GET":
         return render(request, "intake/quick_report.html", {**context, "form": QuickReportForm()})
     client = ratelimit.client_address(request)
-    form = QuickReportForm(request.POST, request.FILES)
     try:
         ratelimit.check((f"client:{tokens.client_fingerprint(client)}", settings.INTAKE_RATE_PER_CLIENT),
                         (f"grid:{sign.grid_id}", settings.INTAKE_RATE_PER_GRID))
     except ratelimit.RateLimited as exc:
-        return render(request, "intake/quick_report.html", {**context, "form": form, "error": exc.message},
-                      status=429)
+        # A short page and no query: a flood is refused cheaply; the resident's draft stays on the phone.
+        return render(request, "intake/refused.html", {**context, "error": exc.message}, status=429)
     if request.POST.get("website"):
         log.info("quick report honeypot filled, grid %s", sign.grid.code)
-        return render(request, "intake/quick_report.html",
-                      {**context, "form": QuickReportForm(),
-                       "error": _("Your report could not be accepted. Please try again.")}, status=400)
+        return render(request, "intake/refused.html",
+                      {**context, "error": _("Your report could not be accepted. Please try again.")}, status=400)
+    form = QuickReportForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "intake/quick_report.html", {**context, "form": form}, status=400)
     data = form.cleaned_data
