@@ -168,3 +168,11 @@ def test_tracking_lookups_are_rate_limited(client, settings):
     settings.INTAKE_RATE_TRACKING = "3/600"
     codes = [client.get(reverse("intake:track-code", args=[f"AAAABBBBCC{i:02d}"])).status_code for i in range(5)]
     assert codes == [404, 404, 404, 429, 429]
+
+
+def test_staff_see_the_report_came_from_a_resident(client, people, token, noise):
+    client.post(url(token), {"category": noise.pk, "description": "噪音"})
+    incident = Incident.objects.get()
+    page = page_client(people.s11_command, language="en").get(reverse("incidents:detail", args=[incident.pk]))
+    timeline = page.content.decode().split('class="event-meta"')[1]
+    assert "Resident quick report" in timeline.split("</div>")[0]
