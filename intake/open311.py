@@ -331,11 +331,9 @@ def _readable(principal: ApiKeyPrincipal):
 
 
 def _entries(incidents) -> list[dict]:
-    entries = []
-    for incident in incidents:
-        reply, _at = selectors.final_reply(incident)
-        entries.append(request_entry(incident, reply))
-    return entries
+    incidents = list(incidents)
+    replies = selectors.final_replies(incidents)  # one query for all, not one per request
+    return [request_entry(incident, replies.get(incident.pk, ("", None))[0]) for incident in incidents]
 
 
 def _list(request, fmt: str):

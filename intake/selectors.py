@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import FINAL_STATUSES, Event, Incident, Status
@@ -43,11 +44,20 @@ class Tracked:
 
 def final_reply(incident: Incident) -> tuple[str, datetime | None]:
     """The note of the step that ended (or returned) the incident: the answer the reporter is given."""
-    if incident.status not in REPLY_STATUSES:
-        return "", None
-    event = (Event.objects.filter(incident=incident, to_status=incident.status).order_by("-at", "-pk")
-             .only("note", "at").first())
-    return (event.note, event.at) if event else ("", None)
+    return final_replies([incident]).get(incident.pk, ("", None))
+
+
+def final_replies(incidents) -> dict[int, tuple[str, datetime]]:
+    """``final_reply`` of many incidents in one query: {incident id: (note, at)} for those that have one."""
+    ids = [i.pk for i in incidents if i.status in REPLY_STATUSES]
+    if not ids:
+        return {}
+    replies: dict[int, tuple[str, datetime]] = {}
+    rows = (Event.objects.filter(incident_id__in=ids, to_status=F("incident__status"))
+            .order_by("incident_id", "-at", "-pk").values_list("incident_id", "note", "at"))
+    for incident_id, note, at in rows:
+        replies.setdefault(incident_id, (note, at))
+    return replies
 
 
 def tracked(code: str) -> Tracked | None:
