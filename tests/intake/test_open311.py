@@ -409,11 +409,13 @@ def test_open311_posts_are_rate_limited_per_key(client, world, settings):
     assert Submission.objects.count() == 2
 
 
-def test_reading_many_requests_costs_a_fixed_number_of_queries(client, world, noise_batch, django_assert_max_num_queries):
+def test_reading_many_requests_costs_a_fixed_number_of_queries(client, world, noise_batch,
+                                                               django_assert_max_num_queries):
     people = world["people"]
     for incident in Incident.objects.filter(grid=world["city"].g1111):
         incident_accept(incident=incident, actor=people.s11_command)
-        incident_void(incident=Incident.objects.get(pk=incident.pk), actor=people.s11_command, note=f"答复{incident.pk}")
+        incident_void(incident=Incident.objects.get(pk=incident.pk), actor=people.s11_command,
+                      note=f"答复{incident.pk}")
     with django_assert_max_num_queries(5):
         rows = as_json(client.get(f"{ROOT}/requests.json", keyed(world)))
     assert len(rows) == 4 and all(r["status_notes"].startswith("答复") for r in rows)
