@@ -33,17 +33,21 @@ def _sign_or_404(token: str):
 
 @require_http_methods(["GET", "POST"])
 def quick_report(request, token: str):
-    sign = _sign_or_404(token)
-    context = {"grid": sign.grid, "token": token}
     if request.method == "GET":
-        return render(request, "intake/quick_report.html", {**context, "form": QuickReportForm()})
+        sign = _sign_or_404(token)
+        return render(request, "intake/quick_report.html",
+                      {"grid": sign.grid, "token": token, "form": QuickReportForm()})
     client = ratelimit.client_address(request)
     try:
-        ratelimit.check((f"client:{tokens.client_fingerprint(client)}", settings.INTAKE_RATE_PER_CLIENT),
-                        (f"grid:{sign.grid_id}", settings.INTAKE_RATE_PER_GRID))
+        # The client's limit first, before any query: a flood from one client is refused cheaply (and
+        # floods of made-up tokens count too); then the sign, then its grid's limit.
+        ratelimit.check((f"client:{tokens.client_fingerprint(client)}", settings.INTAKE_RATE_PER_CLIENT))
+        sign = _sign_or_404(token)
+        ratelimit.check((f"grid:{sign.grid_id}", settings.INTAKE_RATE_PER_GRID))
     except ratelimit.RateLimited as exc:
-        # A short page and no query: a flood is refused cheaply; the resident's draft stays on the phone.
-        return render(request, "intake/refused.html", {**context, "error": exc.message}, status=429)
+        # A short page: the resident's draft stays on the phone.
+        return render(request, "intake/refused.html", {"token": token, "error": exc.message}, status=429)
+    context = {"grid": sign.grid, "token": token}
     if request.POST.get("website"):
         log.info("quick report honeypot filled, grid %s", sign.grid.code)
         return render(request, "intake/refused.html",

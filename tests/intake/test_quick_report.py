@@ -176,3 +176,12 @@ def test_staff_see_the_report_came_from_a_resident(client, people, token, noise)
     page = page_client(people.s11_command, language="en").get(reverse("incidents:detail", args=[incident.pk]))
     timeline = page.content.decode().split('class="event-meta"')[1]
     assert "Resident quick report" in timeline.split("</div>")[0]
+
+
+def test_a_refused_flood_costs_no_query(client, token, noise, settings, django_assert_num_queries):
+    settings.INTAKE_RATE_PER_CLIENT = "1/3600"
+    assert client.post(url(token), {"category": noise.pk, "description": "一"}).status_code == 302
+    with django_assert_num_queries(0):
+        assert client.post(url(token), {"category": noise.pk, "description": "二"}).status_code == 429
+    # made-up tokens count towards the same client's limit
+    assert client.post(url("1.abc.forged"), {"description": "x"}).status_code == 429
