@@ -8,4 +8,7 @@ class IntakeConfig(AppConfig):
     verbose_name = _("Residents' reports and Open311")
 
     def ready(self) -> None:
-        from intake import exports  # noqa: F401  (registers the batch export of grid signs)
+        from intake import (  # noqa: F401
+            checks,  # check --deploy: the demo's Open311 key
+            exports,  # the batch export of grid signs
+        )

@@ -83,3 +83,16 @@ def test_a_sign_pdf_through_its_doors(city, people):
     PermissionMatrix(allowed=[people.s11_command, people.d1_command], outside=[people.d2_command,
                                                                                people.s12_command]).read(
         f"/intake/signs/{city.g1111.pk}.pdf")
+
+
+def test_check_deploy_refuses_the_demo_key_until_it_is_revoked(city):
+    from intake.checks import demo_api_key_in_production
+    from intake.demo import DEMO_API_KEY
+    from intake.tokens import hash_api_key
+
+    assert demo_api_key_in_production() == []
+    api_key = ApiKey.objects.create(name="demo", unit=city.unit_d1_police, territory=city.city, prefix="demo0000",
+                                    key_hash=hash_api_key(DEMO_API_KEY), created_at=city.city.updated_at)
+    assert [e.id for e in demo_api_key_in_production()] == ["intake.E001"]
+    services.api_key_revoke(api_key=api_key, acting_user=SYSTEM)
+    assert demo_api_key_in_production() == []
