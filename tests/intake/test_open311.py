@@ -419,3 +419,17 @@ def test_reading_many_requests_costs_a_fixed_number_of_queries(client, world, no
     with django_assert_max_num_queries(5):
         rows = as_json(client.get(f"{ROOT}/requests.json", keyed(world)))
     assert len(rows) == 4 and all(r["status_notes"].startswith("答复") for r in rows)
+
+
+def test_post_multipart_with_media_stores_the_photo(client, world):
+    from incidents.models import Attachment
+
+    from .conftest import photo
+
+    lat, lng = point(1.5, 2)
+    response = client.post(f"{ROOT}/requests.json", {
+        "api_key": world["key"], "service_code": "0601", "lat": lat, "long": lng, "description": "垃圾",
+        "media": photo()})
+    assert response.status_code == 200, response.content
+    incident = Incident.objects.get(number=as_json(response)[0]["service_request_id"])
+    assert Attachment.objects.filter(incident=incident).count() == 1 and incident.category.code == "0601"
