@@ -185,3 +185,13 @@ def test_a_refused_flood_costs_no_query(client, token, noise, settings, django_a
         assert client.post(url(token), {"category": noise.pk, "description": "二"}).status_code == 429
     # made-up tokens count towards the same client's limit
     assert client.post(url("1.abc.forged"), {"description": "x"}).status_code == 429
+
+
+def test_the_client_is_the_proxys_last_address_only_behind_a_trusted_proxy(rf, settings):
+    from intake.ratelimit import client_address
+
+    request = rf.post("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9")
+    settings.INTAKE_TRUST_PROXY = False
+    assert client_address(request) == "10.0.0.1"  # a client cannot pick its own address
+    settings.INTAKE_TRUST_PROXY = True
+    assert client_address(request) == "203.0.113.9"  # what nginx appended: the address it saw
