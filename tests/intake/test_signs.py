@@ -88,3 +88,23 @@ def test_the_batch_export_refuses_outside_regions_and_readers(city, people):
     for reader in (people.worker_g1111, people.d1_supervisor, make_user("plain")):
         with pytest.raises(PermissionDeniedError):
             export_start(owner=reader, kind="grid_signs", fmt="pdf", data=QueryDict(f"region={city.s11.pk}"))
+
+
+def test_the_printed_qr_code_reads_back_as_the_grids_page(client, city, people, tmp_path):
+    """Render the PDF as a printer would (pdftoppm) and scan it as a phone would (zbarimg)."""
+    import shutil
+    import subprocess
+
+    for tool in ("pdftoppm", "zbarimg"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is missing: scripts/install-test-deps.sh installs it")
+    response = page_client(people.s11_command).get(reverse("intake-signs:sign-pdf", args=[city.g1112.pk]))
+    (tmp_path / "sign.pdf").write_bytes(response.content)
+    subprocess.run(["pdftoppm", "-png", "-r", "120", "-singlefile", str(tmp_path / "sign.pdf"),
+                    str(tmp_path / "sign")], check=True, timeout=60)
+    scanned = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "sign.png")], capture_output=True,
+                             text=True, timeout=60)
+    url = scanned.stdout.strip()
+    assert url.startswith("http://testserver/q/"), (url, scanned.stderr)
+    page = client.get(url.removeprefix("http://testserver"))
+    assert page.status_code == 200 and "南二网格" in page.content.decode()
