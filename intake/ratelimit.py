@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
+from governance.core.cache import UNREACHABLE
 from governance.core.errors import DomainError
 
 
@@ -34,14 +35,14 @@ def hit(bucket: str, rate: str, *, now: float | None = None) -> bool:
     limit, window = parse_rate(rate)
     now = time.time() if now is None else now
     key = f"intake:rate:{bucket}:{int(now // window)}"
-    if cache.add(key, 1, timeout=window + 5):
-        return True
     try:
+        if cache.add(key, 1, timeout=window + 5):
+            return True
         count = cache.incr(key)
-    except ValueError:  # expired between add and incr
+    except ValueError:  # expired between add and incr (or the cache answered nothing to add)
         cache.add(key, 1, timeout=window + 5)
         return True
-    if count is None:  # the cache is down: not enforced
+    except UNREACHABLE:  # Redis is down or silent: not enforced, rather than refusing residents
         return True
     return count <= limit
 
