@@ -437,3 +437,12 @@ def test_post_multipart_with_media_stores_the_photo(client, world):
     assert response.status_code == 200, response.content
     incident = Incident.objects.get(number=as_json(response)[0]["service_request_id"])
     assert Attachment.objects.filter(incident=incident).count() == 1 and incident.category.code == "0601"
+
+
+def test_jurisdiction_id_narrows_the_requests(client, world, noise_batch):
+    everything = as_json(client.get(f"{ROOT}/requests.json", {**keyed(world), "jurisdiction_id": "440000"}))
+    south = as_json(client.get(f"{ROOT}/requests.json", {**keyed(world), "jurisdiction_id": "440101"}))
+    north = as_json(client.get(f"{ROOT}/requests.json", {**keyed(world), "jurisdiction_id": "440102"}))
+    assert len(everything) == len(south) == 4 and north == []
+    east = as_json(client.get(f"{ROOT}/requests.json", {**keyed(world), "jurisdiction_id": "440200"}))
+    assert east == []  # the east district is outside the key's territory, named or not
