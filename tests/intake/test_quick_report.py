@@ -195,3 +195,13 @@ def test_the_client_is_the_proxys_last_address_only_behind_a_trusted_proxy(rf, s
     assert client_address(request) == "10.0.0.1"  # a client cannot pick its own address
     settings.INTAKE_TRUST_PROXY = True
     assert client_address(request) == "203.0.113.9"  # what nginx appended: the address it saw
+
+
+def test_the_report_is_in_the_grids_queues_and_only_there(client, people, token, noise):
+    client.post(url(token), {"category": noise.pk, "description": "噪音"})
+    number = Incident.objects.get().number
+    for who, page in [(people.s11_command, "incidents:queue"), (people.d1_command, "incidents:queue"),
+                      (people.worker_g1111, "incidents:list")]:
+        assert number in page_client(who).get(reverse(page)).content.decode(), (who, page)
+    for who in (people.s12_command, people.d2_command):
+        assert number not in page_client(who).get(reverse("incidents:queue")).content.decode()
