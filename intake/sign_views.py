@@ -39,7 +39,7 @@ def sign_list(request):
     grids = list(signs.grids_for_signs(request.user, region)[:500])
     in_force = {s.grid_id: s for s in Sign.objects.filter(grid__in=grids, revoked_at__isnull=True)}
     rows = [(grid, in_force.get(grid.pk)) for grid in grids]
-    choices = regions.filter(level__lte=Level.STREET).order_by("path")[:200]
+    choices = regions.filter(level__lte=Level.COMMUNITY).order_by("path")[:300]
     return render(request, "intake/signs.html", {
         "region": region, "rows": rows, "choices": choices, "export": export_controls(request, "grid_signs"),
         "base_url": _base(request)})

@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 
 from governance.core.authority import SYSTEM
 from incidents.management.commands.load_categories import load_categories
-from incidents.models import Attachment, Category, Incident, Source
-from incidents.services import incident_accept, incident_void
+from incidents.models import Attachment, Category, Source
+from incidents.services import incident_close_on_spot
 from intake import services
 from intake.models import Submission
 from tests.browser.conftest import foreign_requests, open_page, screenshot
@@ -92,15 +92,14 @@ def test_resident_reports_with_a_photo_on_a_phone_and_follows_it(resident, live_
     assert abs(incident.lat - point(1.2, 1.5)[0]) < 1e-5  # the phone's location
     assert Attachment.objects.filter(incident=incident).count() == 1
 
-    # The command centre answers; the resident looks the report up later by its code.
-    incident_accept(incident=incident, actor=people.s11_command)
-    incident_void(incident=Incident.objects.get(pk=incident.pk), actor=people.s11_command,
-                  note="已转环卫所，今日下午清运完毕。")
+    # The grid's worker has it cleared and closes it; the resident looks the report up later by its code.
+    incident_close_on_spot(incident=incident, actor=people.worker_g1111, note="已联系环卫所，今日下午清运完毕。")
     resident.goto(f"{live_server.url}/q/track/")
     resident.fill("input[name=code]", code.lower())
     with resident.expect_navigation():
         resident.click("button[type=submit].primary")
     expect(resident.locator("#tracked-reply")).to_contain_text("今日下午清运完毕")
-    assert "s11_command" not in resident.content() and incident.number not in resident.content()
+    expect(resident.locator("#tracked-status")).to_have_text("已办结")
+    assert "worker_g1111" not in resident.content() and incident.number not in resident.content()
     screenshot(resident, "quick-report-04-reply-phone")
     assert foreign_requests(resident, live_server) == []
