@@ -146,7 +146,7 @@ def test_not_an_image_is_refused_with_a_message(client, token, noise, settings):
 
 
 def test_a_burst_from_one_client_is_cut_at_its_limit(client, token, noise, settings):
-    settings.INTAKE_RATE_PER_CLIENT = "3/3600"
+    settings.INTAKE_RATE_PER_CLIENT = "3/86400"  # a day: a burst never straddles two windows
     answers = [client.post(url(token), {"category": noise.pk, "description": f"第{i}次"}).status_code
                for i in range(8)]
     assert answers == [302, 302, 302, 429, 429, 429, 429, 429]
@@ -154,7 +154,7 @@ def test_a_burst_from_one_client_is_cut_at_its_limit(client, token, noise, setti
 
 
 def test_a_burst_on_one_grid_from_many_clients_is_cut_at_the_grids_limit(client, city, token, noise, settings):
-    settings.INTAKE_RATE_PER_GRID = "4/3600"
+    settings.INTAKE_RATE_PER_GRID = "4/86400"  # a day: a burst never straddles two windows
     answers = [client.post(url(token), {"category": noise.pk, "description": f"第{i}次"},
                            REMOTE_ADDR=f"10.0.0.{i}").status_code for i in range(7)]
     assert answers == [302] * 4 + [429] * 3
@@ -165,7 +165,7 @@ def test_a_burst_on_one_grid_from_many_clients_is_cut_at_the_grids_limit(client,
 
 
 def test_tracking_lookups_are_rate_limited(client, settings):
-    settings.INTAKE_RATE_TRACKING = "3/600"
+    settings.INTAKE_RATE_TRACKING = "3/86400"  # a day: a burst never straddles two windows
     codes = [client.get(reverse("intake:track-code", args=[f"AAAABBBBCC{i:02d}"])).status_code for i in range(5)]
     assert codes == [404, 404, 404, 429, 429]
 
@@ -179,7 +179,7 @@ def test_staff_see_the_report_came_from_a_resident(client, people, token, noise)
 
 
 def test_a_refused_flood_costs_no_query(client, token, noise, settings, django_assert_num_queries):
-    settings.INTAKE_RATE_PER_CLIENT = "1/3600"
+    settings.INTAKE_RATE_PER_CLIENT = "1/86400"  # a day: a burst never straddles two windows
     assert client.post(url(token), {"category": noise.pk, "description": "一"}).status_code == 302
     with django_assert_num_queries(0):
         assert client.post(url(token), {"category": noise.pk, "description": "二"}).status_code == 429
