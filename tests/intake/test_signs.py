@@ -108,3 +108,28 @@ def test_the_printed_qr_code_reads_back_as_the_grids_page(client, city, people, 
     assert url.startswith("http://testserver/q/"), (url, scanned.stderr)
     page = client.get(url.removeprefix("http://testserver"))
     assert page.status_code == 200 and "南二网格" in page.content.decode()
+
+
+def test_a_large_batch_is_drawn_by_a_worker_from_the_signs_page(city, people, monkeypatch,
+                                                                 django_capture_on_commit_callbacks):
+    from governance.exports.kinds import get_kind
+    from governance.exports.models import ExportJob
+    from governance.exports.tasks import run_export
+
+    queued = []
+    monkeypatch.setattr(run_export, "apply_async", lambda args, kwargs: queued.append(args))
+    monkeypatch.setattr(get_kind("grid_signs"), "sync_limit", 1)
+    client = page_client(people.d1_command)
+    page = client.get(reverse("intake-signs:list"), {"region": city.d1.pk}).content.decode()
+    assert 'action="/exports/new/grid_signs/"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/exports/new/grid_signs/", {"format": "pdf", "region": city.d1.pk,
+                                                            "base_url": "http://testserver/"})
+    job = ExportJob.objects.get()
+    assert response.status_code == 302 and queued == [(job.pk,)] and job.total == 3
+    run_export.apply(args=[job.pk]).get()
+    job.refresh_from_db()
+    assert (job.status, job.done, job.total) == (ExportStatus.DONE, 3, 3)
+    assert pages(job.file.read()) == 3
+    download = client.get(f"/exports/{job.pk}/download/")
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
