@@ -72,9 +72,7 @@ def decorate(incidents, now: datetime | None = None):
 
 
 def render_page(request, template: str, context: dict, *, status: int = 200):
-    """Render an incident page with the links its user's roles call for."""
-    scope = get_scope(request.user)
-    context["nav"] = {action: not scope.is_empty(action) for action in (Action.REPORT, Action.TRIAGE, Action.HANDLE)}
+    """Render an incident page (the top bar's links come from ``governance.access.navigation``)."""
     return render(request, template, context, status=status)
 
 
