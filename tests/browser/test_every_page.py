@@ -49,7 +49,9 @@ MEASURE_TAP_TARGETS = """(selector) => {
     if (!box.width || !box.height || !el.checkVisibility({visibilityProperty: true, opacityProperty: true})) continue;
     if (el.closest('.visually-hidden, [hidden], dialog:not([open])')) continue;
     if (box.width < 43.5 || box.height < 43.5) {
-      small.push(`${el.tagName.toLowerCase()}.${el.className} "${(el.innerText || el.value || el.name || '').trim().slice(0, 30)}" ${Math.round(box.width)}×${Math.round(box.height)}`);
+      const label = (el.innerText || el.value || el.name || '').trim().slice(0, 30);
+      const size = `${Math.round(box.width)}×${Math.round(box.height)}`;
+      small.push(`${el.tagName.toLowerCase()}.${el.className} "${label}" ${size}`);
     }
   }
   return small;
