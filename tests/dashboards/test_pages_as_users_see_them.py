@@ -14,7 +14,9 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from dashboards.map import stats
+from governance.access.navigation import nav_links
 from governance.alerts.models import Alert, AlertSeverity
+from governance.core.scoping import get_scope
 from governance.core.testing import page_client
 from incidents import services
 from incidents.models import Category, Status
@@ -48,7 +50,8 @@ EXPECTED_LINKS = {
 @pytest.mark.parametrize("username", list(EXPECTED_LINKS))
 def test_every_page_type_has_the_same_top_bar_with_the_links_of_the_users_roles(world, people, username):
     user = getattr(people, username)
-    pages = ["/", "/incidents/", "/alerts/", "/exports/", f"/incidents/{world.dispatched.pk}/"]
+    incident = world.dispatched if username == "d1_police_handler" else world.reported  # one they may open
+    pages = ["/", "/incidents/", "/alerts/", "/exports/", f"/incidents/{incident.pk}/"]
     bars = {path: nav_labels(html(user, path)) for path in pages}
     assert bars["/"] == EXPECTED_LINKS[username]
     assert all(bar == bars["/"] for bar in bars.values()), bars
@@ -65,6 +68,15 @@ def test_the_phone_menu_button_controls_the_links(world, people):
     assert '<button type="button" class="menu-toggle" aria-expanded="false" aria-controls="topnav">' in page
     assert '<nav class="topnav" id="topnav"' in page
     assert "js/topbar.js" in page
+
+
+def test_the_top_bar_costs_at_most_one_query_once_the_scope_is_known(people, django_assert_max_num_queries):
+    get_scope(people.d1_supervisor)  # every page has asked the scoping door already
+    with django_assert_max_num_queries(1):  # the roles, for the links shown by role (the map)
+        keys = [link["key"] for link in nav_links(people.d1_supervisor, current="incidents:list")]
+    assert keys == ["home", "incidents", "map", "exports"]
+    assert [link["current"] for link in nav_links(people.d1_supervisor, current="incidents:detail")] == [
+        False, True, False, False]
 
 
 def test_an_anonymous_visitor_gets_no_links(client):
