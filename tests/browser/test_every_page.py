@@ -40,7 +40,7 @@ BLOCKING = {"serious", "critical"}
 TAP_TARGETS = ", ".join([
     ".topbar a", ".topbar button", "a.button", "button.button", "main button:not(.link)", ".chip", "summary",
     "main select", "main input[type=text]", "main input[type=search]", "main input[type=date]",
-    ".figures dd a", ".leaflet-control-zoom a", ".segmented a", ".pager a", ".crumbs a", "label.check",
+    ".figures dd a", ".leaflet-control-zoom a", ".segmented a", ".pager a", ".crumbs a", "label.check", "a.reset",
 ])
 
 MEASURE_TAP_TARGETS = """(selector) => {
