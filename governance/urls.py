@@ -56,6 +56,7 @@ class LockedOut(DomainError):
 api_v1 = [
     path("", include("grids.api_urls")),
     path("", include("incidents.api_urls")),
+    path("", include("mediation.api_urls")),
     path("map/", include("dashboards.map.api_urls")),
     path("exports/", include("governance.exports.api_urls")),
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
@@ -75,6 +76,7 @@ urlpatterns = [
     path("exports/", include("governance.exports.urls")),
     path("territory/", include("governance.access.territory_urls")),
     path("incidents/", include("incidents.urls")),
+    path("mediation/", include("mediation.urls")),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]
