@@ -9,17 +9,13 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from governance.access.models import UnitKind
 from incidents.handovers import HandOver, register_handover
 from mediation.services import HANDOVER_KEY
 
-# The incident categories that are disputes: the major category 矛盾纠纷's code and everything under it.
-DISPUTE_MAJOR_NAMES = frozenset({"矛盾纠纷"})
-
-
 def is_dispute(incident) -> bool:
-    category = incident.category
-    major = category.parent if category.parent_id else category
-    return major.name in DISPUTE_MAJOR_NAMES or "纠纷" in category.name
+    """A dispute incident: its category is usually handled by a mediation organisation (the catalogue says so)."""
+    return incident.category.handler_unit_kind == UnitKind.MEDIATION_ORG
 
 
 def linked_case(incident) -> tuple[str, str] | None:
