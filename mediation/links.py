@@ -13,6 +13,7 @@ from governance.access.models import UnitKind
 from incidents.handovers import HandOver, register_handover
 from mediation.services import HANDOVER_KEY
 
+
 def is_dispute(incident) -> bool:
     """A dispute incident: its category is usually handled by a mediation organisation (the catalogue says so)."""
     return incident.category.handler_unit_kind == UnitKind.MEDIATION_ORG
