@@ -38,6 +38,17 @@ from mediation.serializers import ACTION_INPUTS, CaseRegisterInput, TransferInpu
 PAGE_SIZE = 25
 REVEAL_SECONDS = 600
 EVENT_LABELS = {"register": gettext_lazy("Registered")}
+# The labels of the actions' form fields (the input serializers' names).
+FIELD_LABELS = {
+    "mediators": gettext_lazy("Mediators"), "held_at": gettext_lazy("Held at"), "place": gettext_lazy("Place"),
+    "attendees": gettext_lazy("Attendees"), "notes": gettext_lazy("Notes"), "terms": gettext_lazy("Terms"),
+    "signed_on": gettext_lazy("Signed on"), "obligations": gettext_lazy("Obligations"),
+    "file": gettext_lazy("Scanned agreement (PDF, JPEG or PNG)"), "referred_to": gettext_lazy("Referred to"),
+    "visited_on": gettext_lazy("Visited on"), "method": gettext_lazy("How"),
+    "satisfied": gettext_lazy("Parties satisfied"), "obligation": gettext_lazy("Obligation"),
+    "level": gettext_lazy("Risk level"), "role": gettext_lazy("Role"), "name": gettext_lazy("Full name"),
+    "id_number": gettext_lazy("ID number"), "phone": gettext_lazy("Phone"), "address": gettext_lazy("Address"),
+}
 
 
 def _nav(request) -> dict:
@@ -213,7 +224,7 @@ def form_fields(name: str, case: Case) -> list[dict]:
     for field_name, field in ACTION_INPUTS[name]().fields.items():
         if field_name == "version":
             continue
-        spec = {"name": field_name, "label": field.label or _(field_name.replace("_", " ")),
+        spec = {"name": field_name, "label": FIELD_LABELS.get(field_name, field_name),
                 "required": field.required and field_name != "note", "kind": "text"}
         if field_name == "note":
             spec["required"] = ACTIONS[name].needs_note
