@@ -8,6 +8,7 @@ whole to those the policy allows, recorded.
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -20,20 +21,21 @@ from governance.access.models import RevealChannel
 from governance.access.personal_data import reveal
 from governance.core.api import StrictPageNumberPagination
 from governance.core.authority import access_object
+from governance.core.errors import InvalidInput
 from governance.core.openapi import errors
 from governance.core.parsers import SafeJSONParser
 from mediation import personal_data, selectors, services
 from mediation.actions import ACTIONS, CaseAction
 from mediation.filters import CaseFilter
-from mediation.models import Case
+from mediation.models import Case, Source
 from mediation.serializers import (
     ACTION_INPUTS,
     CaseDetailSerializer,
     CaseRegisterInput,
     CaseSerializer,
     FiguresSerializer,
+    PartiesRevealInput,
     PartyWholeSerializer,
-    RevealInput,
     TransferInput,
 )
 
@@ -89,6 +91,9 @@ class CaseListView(generics.ListAPIView):
     )
     def post(self, request: Request) -> Response:
         data = parse(CaseRegisterInput, request)
+        if data["source"] == Source.INCIDENT:
+            raise InvalidInput(_("A dispute incident is transferred to mediation through its own endpoint."),
+                               field_errors={"source": [_("Use the incident's transfer.")]})
         case = services.case_register(acting_user=request.user, **data)
         return Response(render_case(request, case.pk), status=status.HTTP_201_CREATED,
                         headers={"Location": reverse("api-mediation-case-detail", args=[case.pk])})
@@ -109,13 +114,13 @@ class RevealPartiesView(APIView):
         description="Names, ID numbers and phones are masked in every answer. The case's mediators and the "
                     "territory's administrators get them whole here, with a `reason`; every call is recorded in "
                     "the audit trail. Anyone else who sees the case gets 403 `no_personal_data`.",
-        request=RevealInput,
+        request=PartiesRevealInput,
         responses={200: PartyWholeSerializer(many=True),
                    **errors(403, e403="You see the case but may not see the parties' data: `no_personal_data`.")},
     )
     def post(self, request: Request, pk: int) -> Response:
         case = access_object(Case.objects.select_related("region"), request.user, pk=pk)
-        data = parse(RevealInput, request)
+        data = parse(PartiesRevealInput, request)
         reveal(user=request.user, subject_type=personal_data.SUBJECT_TYPE, obj=case, fields=personal_data.FIELDS,
                reason=data["reason"], channel=RevealChannel.API)
         return Response(PartyWholeSerializer(case.parties.all(), many=True).data)

@@ -27,6 +27,8 @@ CASES_PER_ORGANISATION = 4
 # The path a demo case takes, by its index: every status appears in every district.
 PLANS = ["registered", "accepted", "in_mediation", "agreement", "follow_up", "closed_agreement", "failed",
          "withdrawn", "referred", "closed_failed", "overdue", "court"]
+RISK_REASONS = {"green": "", "yellow": "当事人情绪较为激动", "red": "双方多次发生冲突，有激化风险"}
+AGREEMENT_TERMS = "经调解，双方自愿达成如下协议：被申请人向申请人支付补偿款，双方不再就此事发生争议。"
 PLACES = ["调解室", "社区党群服务中心", "街道综治中心", "当事人家中", "村委会会议室"]
 TITLES = {
     "01": "夫妻离婚财产分割纠纷", "02": "邻里排水管道纠纷", "03": "小区停车位物业纠纷", "04": "工地工资拖欠纠纷",
@@ -109,7 +111,7 @@ def _make_case(rng, plan, organisation, region, actor, dispute_type, now, court)
         acting_user=SYSTEM, title=TITLES.get(dispute_type.code, dispute_type.name), dispute_type=dispute_type,
         region=region, organisation=organisation, source=source,
         summary="当事人到场反映纠纷情况，请求调解。", amount=rng.choice([None, 3000, 12000, 58000]),
-        risk_level=risk, risk_reason={"green": "", "yellow": "当事人情绪较为激动", "red": "双方多次发生冲突，有激化风险"}[risk],
+        risk_level=risk, risk_reason=RISK_REASONS[risk],
         parties=[{"role": PartyRole.APPLICANT, "name": family_a + given_a, "phone": _phone(rng),
                   "id_number": _id_number(rng, region.code)},
                  {"role": PartyRole.RESPONDENT, "name": family_b + given_b, "phone": _phone(rng),
@@ -140,7 +142,7 @@ def _make_case(rng, plan, organisation, region, actor, dispute_type, now, court)
         return case
     respondent = case.parties.get(role=PartyRole.RESPONDENT)
     services.case_record_agreement(
-        case=case, actor=actor, terms="经调解，双方自愿达成如下协议：被申请人向申请人支付补偿款，双方不再就此事发生争议。",
+        case=case, actor=actor, terms=AGREEMENT_TERMS,
         signed_on=timezone.localdate(step), now=step,
         obligations=[{"party": respondent.pk, "description": "支付补偿款",
                       "due_on": timezone.localdate(step) + timedelta(days=rng.choice([5, 15, 30]))}])

@@ -64,6 +64,15 @@ def _regions_for(user):
     return regions_for(user)
 
 
+class AmountField(serializers.DecimalField):
+    """An amount in yuan; an empty form field is no amount (a dispute need not be about money)."""
+
+    def validate_empty_values(self, data):
+        if data == "":
+            data = None
+        return super().validate_empty_values(data)
+
+
 class PartyInput(serializers.Serializer):
     role = serializers.ChoiceField(choices=PartyRole.choices)
     name = CleanTextField(max_length=100)
@@ -75,12 +84,11 @@ class PartyInput(serializers.Serializer):
 class CaseRegisterInput(serializers.Serializer):
     title = CleanTextField(max_length=200)
     summary = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-    source = serializers.ChoiceField(choices=[c for c in Source.choices if c[0] != Source.INCIDENT],
-                                     default=Source.WALK_IN,
-                                     help_text=_("A transfer from an incident is its own endpoint."))
+    source = serializers.ChoiceField(choices=Source.choices, default=Source.WALK_IN,
+                                     help_text=_("A transfer from an incident is its own endpoint (400 here)."))
     dispute_type = serializers.PrimaryKeyRelatedField(queryset=DisputeType.objects.filter(is_active=True))
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True,
-                                      default=None)
+    amount = AmountField(max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True,
+                         default=None)
     region = ScopedIdField(model=Region, choices_for=lambda user: _regions_for(user),
                            help_text=_("The territory: a region of yours, or where your organisation mediates."))
     organisation = ScopedIdField(model=Unit, extra_filter={"kind": UnitKind.MEDIATION_ORG, "is_active": True})
@@ -100,24 +108,24 @@ class TransferInput(serializers.Serializer):
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
-class ActionInput(serializers.Serializer):
+class CaseActionInput(serializers.Serializer):
     version = serializers.IntegerField(
         required=False, min_value=1,
         help_text=_("The version the client displayed; a stale one answers 409 and changes nothing."))
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
-class ReasonInput(ActionInput):
+class CaseReasonInput(CaseActionInput):
     note = CleanTextField(max_length=5000, help_text=_("The reason; required."))
 
 
-class AcceptInput(ActionInput):
+class AcceptInput(CaseActionInput):
     mediators = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False,
                                       default=list, help_text=_("User ids of the organisation's mediators; "
                                                                 "default: you."))
 
 
-class SessionInput(ActionInput):
+class SessionInput(CaseActionInput):
     held_at = serializers.DateTimeField()
     place = CleanTextField(max_length=200)
     attendees = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
@@ -148,7 +156,7 @@ class ObligationsField(serializers.ListField):
         return value
 
 
-class AgreementInput(ActionInput):
+class AgreementInput(CaseActionInput):
     terms = CleanTextField(max_length=20000)
     signed_on = serializers.DateField()
     obligations = ObligationsField(required=False, default=list)
@@ -156,26 +164,26 @@ class AgreementInput(ActionInput):
                                  help_text=_("The scanned agreement: PDF, JPEG or PNG, at most 10 MB."))
 
 
-class ReferInput(ReasonInput):
+class ReferInput(CaseReasonInput):
     referred_to = serializers.ChoiceField(choices=ReferredTo.choices)
 
 
-class FollowUpInput(ActionInput):
+class FollowUpInput(CaseActionInput):
     visited_on = serializers.DateField()
     method = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     notes = CleanTextField(max_length=10000)
     satisfied = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
-class ObligationDoneInput(ActionInput):
+class ObligationDoneInput(CaseActionInput):
     obligation = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
-class RiskInput(ReasonInput):
+class RiskInput(CaseReasonInput):
     level = serializers.ChoiceField(choices=RiskLevel.choices)
 
 
-class AddPartyInput(ActionInput, PartyInput):
+class AddPartyInput(CaseActionInput, PartyInput):
     pass
 
 
@@ -184,18 +192,18 @@ ACTION_INPUTS: dict[str, type[serializers.Serializer]] = {
     "accept": AcceptInput,
     "record_session": SessionInput,
     "record_agreement": AgreementInput,
-    "fail": ReasonInput,
-    "withdraw": ReasonInput,
+    "fail": CaseReasonInput,
+    "withdraw": CaseReasonInput,
     "refer": ReferInput,
     "record_follow_up": FollowUpInput,
     "obligation_done": ObligationDoneInput,
-    "close": ActionInput,
+    "close": CaseActionInput,
     "set_risk": RiskInput,
     "add_party": AddPartyInput,
 }
 
 
-class RevealInput(serializers.Serializer):
+class PartiesRevealInput(serializers.Serializer):
     reason = CleanTextField(max_length=300, help_text=_("Why you need to see the personal data (recorded)."))
 
 
@@ -277,7 +285,7 @@ class RiskChangeSerializer(OutputSerializer):
         fields = ["from_level", "to_level", "reason", "at"]
 
 
-class EventSerializer(OutputSerializer):
+class CaseEventSerializer(OutputSerializer):
     class Meta:
         model = CaseEvent
         fields = ["action", "from_status", "to_status", "at", "note"]
@@ -297,7 +305,7 @@ class CaseDetailSerializer(CaseSerializer):
     obligations = serializers.SerializerMethodField()
     follow_ups = FollowUpSerializer(many=True)
     risk_history = RiskChangeSerializer(many=True, source="risk_changes")
-    timeline = EventSerializer(many=True, source="events")
+    timeline = CaseEventSerializer(many=True, source="events")
     incident = serializers.SerializerMethodField()
     mediators = serializers.SerializerMethodField()
     available_actions = serializers.SerializerMethodField()

@@ -169,7 +169,7 @@ def case_register(request):
 
     return render_page(request, "mediation/register.html", {
         "errors": errors, "post": request.POST,
-        "sources": [c for c in Source.choices if c[0] != Source.INCIDENT],
+        "sources": [c for c in Source.choices if c[0] != Source.INCIDENT],  # a transfer is the incident's button
         "dispute_types": DisputeType.objects.filter(is_active=True),
         "organisations": services.organisations_for(request.user),
         "regions": services.regions_for(request.user).exclude(level=Level.GRID).order_by("path")

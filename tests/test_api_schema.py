@@ -69,7 +69,7 @@ DOMAIN_REFUSALS: dict[str, set[str]] = {
     # mediation: ids out of your territory or inactive; the services' rules of dates, parties and state
     "mediation_cases_list": {"region", "dispute_type"},
     "mediation_figures": {"region", "dispute_type"},
-    "mediation_cases_register": {"region", "organisation", "dispute_type", "court_name", "court_case_number",
+    "mediation_cases_register": {"region", "organisation", "dispute_type", "source", "court_name", "court_case_number",
                                  "court_referral_date", "risk_reason", "id_number", "phone", "parties", "title"},
     "mediation_transfer_incident": {"dispute_type", "organisation"},
     "mediation_cases_accept": {"mediators"},
