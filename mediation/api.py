@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -159,6 +159,24 @@ class FiguresView(APIView):
         figures = selectors.figures(filterset.qs)
         data = figures.__dict__ | {"by_outcome": [{**row, "label": str(row["label"])} for row in figures.by_outcome]}
         return Response(FiguresSerializer(data).data)
+
+
+class MapRegionSerializer(serializers.Serializer):
+    region = serializers.IntegerField()
+    name = serializers.CharField()
+    lat = serializers.FloatField()
+    lng = serializers.FloatField()
+    open = serializers.IntegerField()
+    red = serializers.IntegerField()
+
+
+class MapView(APIView):
+    @extend_schema(operation_id="mediation_map", summary="Open and red-risk cases by street, for the map",
+                   description="Per street of your territory that has open cases: its centre, the open cases and "
+                               "the red-risk ones among them.",
+                   responses={200: MapRegionSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return Response(MapRegionSerializer(selectors.by_region(request.user), many=True).data)
 
 
 class CaseActionView(APIView):

@@ -12,6 +12,7 @@ urlpatterns = [
         for segment, view in api.ACTION_VIEWS.items()
     ],
     path("mediation/figures/", api.FiguresView.as_view(), name="api-mediation-figures"),
+    path("mediation/map/", api.MapView.as_view(), name="api-mediation-map"),
     path("incidents/<int:incident_pk>/transfer-to-mediation/", api.TransferView.as_view(),
          name="api-mediation-transfer"),
 ]

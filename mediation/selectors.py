@@ -116,7 +116,7 @@ def figures(cases: QuerySet[Case], now: datetime | None = None) -> Figures:
     )
 
 
-def by_region(user) -> list[dict]:
+def by_region(user, *, boundaries: bool = False) -> list[dict]:
     """For the map: open cases and red open cases per street the user sees, counted in the database."""
     from django.db.models.functions import Substr
 
@@ -127,7 +127,9 @@ def by_region(user) -> list[dict]:
         Case.objects.restrict(user).exclude(status=Status.CLOSED).order_by()
         .annotate(street=Substr("region__path", 1, street_len)).values("street")
         .annotate(open=Count("pk"), red=Count("pk", filter=Q(risk_level="red"))))}
-    regions = Region.objects.filter(path__in=list(rows)).only("pk", "name", "path", "centroid_lat", "centroid_lng")
+    fields = ["pk", "name", "path", "centroid_lat", "centroid_lng"] + (["boundary"] if boundaries else [])
+    regions = Region.objects.filter(path__in=list(rows)).only(*fields)
     return sorted(({"region": r.pk, "name": r.name, "lat": r.centroid_lat, "lng": r.centroid_lng,
-                    "open": rows[r.path]["open"], "red": rows[r.path]["red"]} for r in regions),
+                    "open": rows[r.path]["open"], "red": rows[r.path]["red"],
+                    **({"boundary": r.boundary} if boundaries else {})} for r in regions),
                   key=lambda row: row["name"])

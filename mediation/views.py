@@ -118,10 +118,16 @@ def workbench(request):
 @login_required
 @require_GET
 def figures(request):
+    from django.conf import settings
+
     filterset, cases = _filtered(request, selectors.case_list(request.user))
+    regions = selectors.by_region(request.user, boundaries=True)
     return render_page(request, "mediation/figures.html", {
         "filter": filterset, "figures": selectors.figures(cases), "dispute_types": DisputeType.objects.all(),
-        "regions": selectors.by_region(request.user),
+        "regions": regions,
+        # the map's two layers: open cases by street (polygons), red cases (circles at the street's centre)
+        "map": {"tiles": settings.MAP_TILES_URL, "attribution": settings.MAP_TILES_ATTRIBUTION, "regions": regions,
+                "labels": {"open": _("Open cases by street"), "red": _("Red-risk cases")}},
     })
 
 

@@ -36,6 +36,11 @@ def test_a_mediator_works_a_red_case_from_alert_to_closing(page, live_server, pe
     assert page.locator(f"a[href='/alerts/{alert.pk}/']").count() == 1
     assert red_case.number in page.locator("main").inner_text()
     save_screenshot("command-centre-alerts")
+    # and on the figures' map: the street with a red case carries a red circle
+    page.goto(f"{live_server.url}/mediation/figures/")
+    page.wait_for_selector("#mediation-map[data-ready='1']")
+    assert page.locator("#mediation-map path[fill='#dc2626']").count() == 1
+    save_screenshot("figures-map")
     page.context.clear_cookies()
 
     log_in(page, live_server, "s11_mediator", "pw-s11_mediator")

@@ -188,3 +188,11 @@ def test_pages_render_for_their_users(s11_case, s12_case, people):
     figures = client.get("/api/v1/mediation/figures/").json()
     assert figures["total"] == 2 and figures["red_open"] == 1
     assert page_client(people.d1_supervisor).get("/mediation/new/").status_code == 403
+
+
+def test_the_map_counts_open_and_red_cases_by_street_within_scope(s11_case, s12_case, people, city):
+    rows = {r["name"]: r for r in api_client(people.d1_command).get("/api/v1/mediation/map/").json()}
+    assert rows == {city.s11.name: {**rows[city.s11.name], "open": 1, "red": 0},
+                    city.s12.name: {**rows[city.s12.name], "open": 1, "red": 1}}
+    assert api_client(people.s11_mediator).get("/api/v1/mediation/map/").json()[0]["name"] == city.s11.name
+    assert api_client(people.d2_command).get("/api/v1/mediation/map/").json() == []
