@@ -72,6 +72,7 @@ class CaseFilterBackend(DjangoFilterBackend):
 ))
 class CaseListView(generics.ListAPIView):
     serializer_class = CaseSerializer
+    parser_classes = [SafeJSONParser]  # a case comes with a list of parties: JSON
     filter_backends = [CaseFilterBackend]
     filterset_class = CaseFilter
     pagination_class = StrictPageNumberPagination
@@ -183,7 +184,7 @@ class CaseActionView(APIView):
     """Scope (404/403), then input (400), then the service (409 on state or a stale version)."""
 
     endpoint: CaseAction
-    parser_classes = [SafeJSONParser, FormParser, MultiPartParser]
+    parser_classes = [SafeJSONParser]
 
     def post(self, request: Request, pk: int) -> Response:
         case = access_object(Case.objects.all(), request.user, action=self.endpoint.right, pk=pk)
@@ -192,10 +193,16 @@ class CaseActionView(APIView):
         return Response(render_case(request, case.pk))
 
 
+# The agreement carries its scanned file: a form (multipart), with the obligations as a JSON text.
+FORM_ACTIONS = frozenset({"record_agreement"})
+
+
 def _action_view(endpoint: CaseAction) -> type[CaseActionView]:
     name = "".join(part.title() for part in endpoint.path.split("-"))
-    view = type(f"Case{name}View", (CaseActionView,), {"endpoint": endpoint, "__module__": __name__,
-                                                       "__doc__": f"{endpoint.summary}."})
+    attrs = {"endpoint": endpoint, "__module__": __name__, "__doc__": f"{endpoint.summary}."}
+    if endpoint.name in FORM_ACTIONS:
+        attrs["parser_classes"] = [MultiPartParser, FormParser]
+    view = type(f"Case{name}View", (CaseActionView,), attrs)
     description = " ".join(filter(None, [
         f"Needs the `{endpoint.right}` action over the case (its organisation's mediators, the territory's "
         "administrators). Send the `version` you displayed: a stale one is 409 and changes nothing.",

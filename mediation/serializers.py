@@ -11,6 +11,8 @@ import json
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from governance.access.models import Unit, UnitKind
@@ -38,6 +40,7 @@ from mediation.models import (
 # --- Inputs -------------------------------------------------------------------------------------------
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class ScopedIdField(serializers.PrimaryKeyRelatedField):
     """An id among what the requesting user may see; anything else is "does not exist"."""
 
@@ -138,8 +141,10 @@ class ObligationInput(serializers.Serializer):
     due_on = serializers.DateField()
 
 
+@extend_schema_field({"type": "string", "description": "A JSON list of obligations, each "
+                      "{\"party\": party id or null, \"description\": text, \"due_on\": \"YYYY-MM-DD\"}."})
 class ObligationsField(serializers.ListField):
-    """A list of obligations: JSON, or a JSON text in a multipart form (beside the scanned file)."""
+    """A list of obligations: a JSON text in the agreement's form (beside the scanned file), or a list (the page)."""
 
     child = ObligationInput()
 
@@ -160,8 +165,7 @@ class AgreementInput(CaseActionInput):
     terms = CleanTextField(max_length=20000)
     signed_on = serializers.DateField()
     obligations = ObligationsField(required=False, default=list)
-    file = serializers.FileField(required=False, allow_null=True, default=None,
-                                 help_text=_("The scanned agreement: PDF, JPEG or PNG, at most 10 MB."))
+    file = serializers.FileField(required=False, help_text=_("The scanned agreement: PDF, JPEG or PNG, at most 10 MB."))
 
 
 class ReferInput(CaseReasonInput):
