@@ -89,7 +89,7 @@ def mediation_cases(ctx: DemoContext) -> None:
             _make_case(rng, plan, organisation, rng.choice(communities or [organisation.home_region]), actor,
                        rng.choice(types), now, court)
             made += 1
-    made += _transfers(ctx, rng, streets[0] if streets else None, types)
+    made += _transfers(ctx, rng, ctx.city, types)
     ctx.log(f"Mediation cases: {made} created.")
 
 
@@ -156,22 +156,27 @@ def _make_case(rng, plan, organisation, region, actor, dispute_type, now, court)
     return case
 
 
-def _transfers(ctx: DemoContext, rng, street: Region | None, types) -> int:
-    """A few reported dispute incidents of the first street, transferred by its command centre."""
+def _transfers(ctx: DemoContext, rng, territory: Region | None, types) -> int:
+    """A few reported or accepted dispute incidents of the city, transferred by its command centre to
+    the committee of their street."""
     from incidents.models import Incident, Status
 
-    if street is None:
+    actor = get_user_model().objects.filter(username="city_command").first()
+    if territory is None or actor is None:
         return 0
-    actor = get_user_model().objects.filter(username="street_command").first()
-    organisation = Unit.objects.filter(kind=UnitKind.MEDIATION_ORG, home_region=street).first()
-    if actor is None or organisation is None:
-        return 0
-    disputes = (Incident.objects.filter(grid__path__startswith=street.path,
+    committees = {u.home_region.path: u for u in Unit.objects.filter(
+        kind=UnitKind.MEDIATION_ORG, home_region__path__startswith=territory.path,
+        home_region__level=Level.STREET).select_related("home_region")}
+    disputes = (Incident.objects.filter(grid__path__startswith=territory.path,
                                         status__in=[Status.REPORTED, Status.ACCEPTED],
                                         category__handler_unit_kind=UnitKind.MEDIATION_ORG)
-                .exclude(mediation_case__isnull=False).order_by("pk")[:3])
+                .exclude(mediation_case__isnull=False).select_related("grid").order_by("pk")[:4])
     made = 0
+    street_length = Region.steplen * Level.STREET
     for incident in disputes:
+        organisation = committees.get(incident.grid.path[:street_length])
+        if organisation is None:
+            continue
         services.case_transfer_from_incident(acting_user=actor, incident=incident, dispute_type=rng.choice(types),
                                              organisation=organisation, note="矛盾纠纷，转调解组织处理")
         made += 1
