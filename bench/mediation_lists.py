@@ -86,6 +86,7 @@ MEDIATORS_SQL = """
 INSERT INTO mediation_case_mediators (case_id, user_id)
 SELECT c.id, %(user)s FROM mediation_case c
 WHERE c.organisation_id = %(org)s AND (c.id %% 5 = 0 OR c.status <> 'closed')
+ON CONFLICT DO NOTHING
 """
 
 
