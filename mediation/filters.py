@@ -13,13 +13,15 @@ from governance.core.filters import IdFilter, StrictBooleanFilter
 from governance.core.scoping import Action
 from governance.core.widgets import QuickSelect
 from grids.models import Level, Region
-from mediation.models import Case, DisputeType, RiskLevel, Source, Status, overdue_q
+from mediation.models import OPEN_STATUSES, Case, DisputeType, RiskLevel, Source, Status, overdue_q
 
 
 class CaseFilter(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=Status.choices, label=_("status"))
+    # distinct=False: a case is one row; DISTINCT over a long list costs more than the query
+    status = filters.MultipleChoiceFilter(choices=Status.choices, label=_("status"), distinct=False)
     open = StrictBooleanFilter(method="filter_open", label=_("open only"))
-    risk = filters.MultipleChoiceFilter(field_name="risk_level", choices=RiskLevel.choices, label=_("risk level"))
+    risk = filters.MultipleChoiceFilter(field_name="risk_level", choices=RiskLevel.choices, label=_("risk level"),
+                                        distinct=False)
     dispute_type = filters.ModelChoiceFilter(queryset=DisputeType.objects.all(), label=_("dispute type"),
                                              widget=QuickSelect)
     source = filters.ChoiceFilter(choices=Source.choices, label=_("source"), widget=QuickSelect)
@@ -44,7 +46,8 @@ class CaseFilter(filters.FilterSet):
     def filter_open(self, queryset, name, value):
         if value is None:
             return queryset
-        return queryset.exclude(status=Status.CLOSED) if value else queryset.filter(status=Status.CLOSED)
+        return (queryset.filter(status__in=sorted(OPEN_STATUSES)) if value
+                else queryset.filter(status=Status.CLOSED))
 
     def filter_overdue(self, queryset, name, value):
         return queryset.filter(overdue_q(timezone.now())) if value else queryset

@@ -11,10 +11,12 @@ from django.utils import timezone
 from governance.core.authority import access_object
 from governance.core.scoping import Action
 from mediation.models import (
+    OPEN_STATUSES,
     OUTCOMES,
     WAITING_STATUSES,
     Case,
     CaseEvent,
+    DisputeType,
     FollowUp,
     Obligation,
     Party,
@@ -38,7 +40,7 @@ def case_list(user, action: str = Action.VIEW) -> QuerySet[Case]:
 
 def my_cases(user) -> QuerySet[Case]:
     """The workbench: open cases of the organisations the user mediates for (their own first)."""
-    return case_list(user, Action.MEDIATE).exclude(status=Status.CLOSED)
+    return case_list(user, Action.MEDIATE).filter(status__in=sorted(OPEN_STATUSES))
 
 
 def deadlines_near(user, now: datetime | None = None) -> QuerySet[Case]:
@@ -90,21 +92,28 @@ def figures(cases: QuerySet[Case], now: datetime | None = None) -> Figures:
     """Cases by type and outcome, success rate and average duration, of a scoped (and filtered) list."""
     now = now or timezone.now()
     base = cases.order_by()
+    open_q = Q(status__in=sorted(OPEN_STATUSES))
     head = base.aggregate(
         total=Count("pk"),
-        open=Count("pk", filter=~Q(status=Status.CLOSED)),
-        red_open=Count("pk", filter=~Q(status=Status.CLOSED) & Q(risk_level="red")),
+        open=Count("pk", filter=open_q),
+        red_open=Count("pk", filter=open_q & Q(risk_level="red")),
         overdue=Count("pk", filter=Q(status__in=sorted(WAITING_STATUSES), due_at__lt=now)),
         decided=Count("pk", filter=Q(outcome__in=sorted(OUTCOMES))),
         agreed=Count("pk", filter=Q(outcome=Status.AGREEMENT)),
         duration=Avg(ExpressionWrapper(F("outcome_at") - F("registered_at"), output_field=DurationField()),
                      filter=Q(outcome_at__isnull=False)),
+        **{f"outcome_{o}": Count("pk", filter=Q(outcome=o)) for o in sorted(OUTCOMES)},
     )
-    by_type = list(base.values("dispute_type__name").annotate(
-        n=Count("pk"), agreed=Count("pk", filter=Q(outcome=Status.AGREEMENT))).order_by("-n", "dispute_type__name"))
-    by_outcome = [{"outcome": row["outcome"], "label": Status(row["outcome"]).label, "n": row["n"]}
-                  for row in base.filter(outcome__in=sorted(OUTCOMES)).values("outcome").annotate(n=Count("pk"))
-                  .order_by("-n", "outcome")]
+    # by type: grouped on the id (no join), named from the small type table
+    names = dict(DisputeType.objects.values_list("pk", "name"))
+    by_type = sorted(({"dispute_type__name": names.get(row["dispute_type_id"], ""), "n": row["n"],
+                       "agreed": row["agreed"]}
+                      for row in base.values("dispute_type_id").annotate(
+                          n=Count("pk"), agreed=Count("pk", filter=Q(outcome=Status.AGREEMENT)))),
+                     key=lambda row: (-row["n"], row["dispute_type__name"]))
+    by_outcome = sorted(({"outcome": o, "label": Status(o).label, "n": head[f"outcome_{o}"]}
+                         for o in sorted(OUTCOMES) if head[f"outcome_{o}"]),
+                        key=lambda row: (-row["n"], row["outcome"]))
     duration = head["duration"]
     if duration is not None and not isinstance(duration, timedelta):  # SQLite answers microseconds
         duration = timedelta(microseconds=duration)
@@ -124,7 +133,7 @@ def by_region(user, *, boundaries: bool = False) -> list[dict]:
 
     street_len = Region.steplen * Level.STREET
     rows = {row["street"]: row for row in (
-        Case.objects.restrict(user).exclude(status=Status.CLOSED).order_by()
+        Case.objects.restrict(user).filter(status__in=sorted(OPEN_STATUSES)).order_by()
         .annotate(street=Substr("region__path", 1, street_len)).values("street")
         .annotate(open=Count("pk"), red=Count("pk", filter=Q(risk_level="red"))))}
     fields = ["pk", "name", "path", "centroid_lat", "centroid_lng"] + (["boundary"] if boundaries else [])

@@ -83,7 +83,13 @@ def _filtered(request, queryset):
 @login_required
 @require_GET
 def case_list(request):
-    """The command centre's dispute list: every case of the territory, with risk and type filters."""
+    """The command centre's dispute list: the territory's open cases (closed or all on request), with risk and
+    type filters. Open is the default of the page (a work list; ten years of closed cases are a filter away),
+    written into the query so that the export and the links carry it too."""
+    if "open" not in request.GET:
+        query = request.GET.copy()
+        query["open"] = "true"
+        request.GET = query
     filterset, cases = _filtered(request, selectors.case_list(request.user))
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = _decorate(list(page.object_list))
@@ -118,8 +124,15 @@ def workbench(request):
 @login_required
 @require_GET
 def figures(request):
+    """Figures of the cases registered in a period: the last 365 days unless dates are given."""
+    from datetime import timedelta
+
     from django.conf import settings
 
+    if not request.GET.get("registered_after") and not request.GET.get("registered_before"):
+        query = request.GET.copy()
+        query["registered_after"] = (timezone.localdate() - timedelta(days=365)).isoformat()
+        request.GET = query
     filterset, cases = _filtered(request, selectors.case_list(request.user))
     regions = selectors.by_region(request.user, boundaries=True)
     return render_page(request, "mediation/figures.html", {
