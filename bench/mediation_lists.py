@@ -173,11 +173,11 @@ def main() -> None:
     workbench_sql = sql(
         (f"SELECT {columns} {joins} JOIN mediation_case_mediators m ON m.case_id = c.id "
          f"WHERE c.organisation_id = %s AND c.status IN {open_} AND m.user_id = %s "
-         f"ORDER BY c.registered_at DESC, c.id DESC LIMIT 50", [org, mediator.pk]),
+         f"ORDER BY c.registered_at DESC, c.id DESC LIMIT 20", [org, mediator.pk]),
         (f"SELECT {columns} {joins} WHERE c.organisation_id = %s AND c.status = 'registered' "
-         f"ORDER BY c.registered_at DESC, c.id DESC LIMIT 50", [org]),
+         f"ORDER BY c.registered_at DESC, c.id DESC LIMIT 20", [org]),
         (f"SELECT {columns} {joins} WHERE c.organisation_id = %s AND c.status IN {waiting} "
-         f"AND c.due_at <= now() + interval '7 days' ORDER BY c.due_at, c.id LIMIT 50", [org]),
+         f"AND c.due_at <= now() + interval '7 days' ORDER BY c.due_at, c.id LIMIT 20", [org]),
         ("SELECT s.id, s.held_at, s.place, c.number FROM mediation_session s JOIN mediation_case c ON c.id = s.case_id "
          "WHERE c.organisation_id = %s AND s.held_at >= date_trunc('day', now()) "
          "AND s.held_at < date_trunc('day', now()) + interval '1 day'", [org]),

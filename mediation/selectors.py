@@ -27,7 +27,7 @@ from mediation.models import (
 
 # The workbench's "deadlines near": due within this many days.
 NEAR_DAYS = 7
-WORKBENCH_LIMIT = 50
+WORKBENCH_LIMIT = 20  # each of the workbench's lists; the rest is in the dispute list
 
 
 def case_list(user, action: str = Action.VIEW) -> QuerySet[Case]:
