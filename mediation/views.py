@@ -321,8 +321,10 @@ def _action_data(request, name: str) -> dict:
             for key in ("description", "due_on", "party"):
                 data.pop(f"obligations-{n}-{key}", None)
         data["obligations"] = obligations
+        data.pop("file", None)
         upload = request.FILES.get(f"{prefix}file")
-        data["file"] = upload
+        if upload is not None:
+            data["file"] = upload
     if data.get("satisfied") == "":
         data.pop("satisfied")
     return data

@@ -196,3 +196,18 @@ def test_the_map_counts_open_and_red_cases_by_street_within_scope(s11_case, s12_
                     city.s12.name: {**rows[city.s12.name], "open": 1, "red": 1}}
     assert api_client(people.s11_mediator).get("/api/v1/mediation/map/").json()[0]["name"] == city.s11.name
     assert api_client(people.d2_command).get("/api/v1/mediation/map/").json() == []
+
+
+def test_the_agreement_through_the_api_is_a_form_with_obligations_as_json(s11_case, people):
+    from mediation import services
+
+    services.case_accept(case=s11_case, actor=people.s11_mediator)
+    services.case_record_session(case=s11_case, actor=people.s11_mediator, held_at=timezone.now(), place="调解室")
+    respondent = s11_case.parties.get(role="respondent")
+    client = api_client(people.s11_mediator)
+    response = client.post(f"/api/v1/mediation/cases/{s11_case.pk}/record-agreement/", {
+        "terms": "赔偿 3000 元", "signed_on": timezone.localdate().isoformat(),
+        "obligations": json.dumps([{"party": respondent.pk, "description": "支付", "due_on": "2026-12-31"}])})
+    assert response.status_code == 200, response.content
+    assert response.json()["obligations"][0]["description"] == "支付"
+    assert response.json()["status"] == "agreement"
