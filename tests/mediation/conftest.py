@@ -27,6 +27,11 @@ class MediationWorld:
     labour: DisputeType
 
 
+def dispute_type(code: str, name: str) -> DisputeType:
+    """A type of the data migration; made again when a transactional test (a browser test) flushed the tables."""
+    return DisputeType.objects.get_or_create(code=code, defaults={"name": name})[0]
+
+
 @pytest.fixture
 def mw(city, people) -> MediationWorld:
     s12_org = Unit.objects.create(code="U-S12-MED", name="北街道人民调解委员会", kind=UnitKind.MEDIATION_ORG,
@@ -36,8 +41,8 @@ def mw(city, people) -> MediationWorld:
         s12_mediator=make_user("s12_mediator", role=Role.MEDIATOR, unit=s12_org),
         s11_mediator2=make_user("s11_mediator2", role=Role.MEDIATOR, unit=city.unit_s11_mediation),
         d1_admin=make_user("d1_admin", role=Role.ADMINISTRATOR, region=city.d1),
-        neighbours=DisputeType.objects.get(code="02"),
-        labour=DisputeType.objects.get(code="04"),
+        neighbours=dispute_type("02", "邻里纠纷"),
+        labour=dispute_type("04", "劳动争议与欠薪纠纷"),
     )
 
 
