@@ -17,3 +17,4 @@ import governance.exports.admin  # noqa: F401
 import grids.admin  # noqa: F401
 import incidents.admin  # noqa: F401
 import intake.admin  # noqa: F401
+import mediation.admin  # noqa: F401

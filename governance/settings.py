@@ -395,6 +395,11 @@ SPECTACULAR_SETTINGS = {
         "AlertKindEnum": "governance.alerts.models.AlertKind",
         "AlertSeverityEnum": "governance.alerts.models.AlertSeverity",
         "ExportStatusEnum": "governance.exports.models.ExportStatus",
+        "CaseStatusEnum": "mediation.models.Status",
+        "CaseSourceEnum": "mediation.models.Source",
+        "PartyRoleEnum": "mediation.models.PartyRole",
+        "RiskLevelEnum": "mediation.models.RiskLevel",
+        "ReferredToEnum": "mediation.models.ReferredTo",
     },
 }
 

@@ -57,6 +57,7 @@ class LockedOut(DomainError):
 api_v1 = [
     path("", include("grids.api_urls")),
     path("", include("incidents.api_urls")),
+    path("", include("mediation.api_urls")),
     path("map/", include("dashboards.map.api_urls")),
     path("exports/", include("governance.exports.api_urls")),
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
@@ -80,6 +81,7 @@ urlpatterns = [
     path("q/", include("intake.urls")),
     path("intake/signs/", include("intake.sign_urls")),
     path("open311/v2/", include(open311_urlpatterns)),
+    path("mediation/", include("mediation.urls")),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]

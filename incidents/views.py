@@ -32,7 +32,7 @@ from governance.core.errors import ConflictError, DomainError, NotFoundError, Pe
 from governance.core.masking import mask_name, mask_phone
 from governance.core.scoping import Action, get_scope
 from governance.exports.views import export_controls
-from incidents import personal_data, selectors, services
+from incidents import handovers, personal_data, selectors, services
 from incidents.actions import ACTIONS, IncidentAction, offered
 from incidents.deadlines import DeadlineChange
 from incidents.filters import IncidentFilter
@@ -57,6 +57,7 @@ API_DUPLICATES_URL = "/api/v1/incidents/duplicates/"
 EVENT_LABELS = {
     "report": gettext_lazy("Filed"),
     "merged_in": gettext_lazy("A duplicate was merged in"),
+    **handovers.EVENT_LABELS,
 }
 
 
@@ -356,6 +357,9 @@ def _detail_context(request, incident: Incident, *, bound: ActionForm | None = N
         "first_photos": [a for a in incident.photos if events and a.event_id == events[0].pk],
         "map": map_config([incident.grid], point=(incident.lat, incident.lng)),
         "reporter_contact": reporter_contact(request, incident),
+        # what apps above incidents offer (a dispute's transfer to mediation), and what it became
+        "handovers": [(h.label, h.url(incident)) for h in handovers.offered_handovers(request.user, incident)],
+        "handover_links": handovers.links(incident),
     }
 
 

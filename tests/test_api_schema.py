@@ -66,6 +66,19 @@ DOMAIN_REFUSALS: dict[str, set[str]] = {
     "incidents_report_back": {"unit"},
     "incidents_park": {"review_on"},  # a day that is not after today
     "incidents_verify": {"note"},  # required when the verification fails
+    # mediation: ids out of your territory or inactive; the services' rules of dates, parties and state
+    "mediation_cases_list": {"region", "dispute_type"},
+    "mediation_figures": {"region", "dispute_type"},
+    "mediation_cases_register": {"region", "organisation", "dispute_type", "source", "court_name", "court_case_number",
+                                 "court_referral_date", "risk_reason", "id_number", "phone", "parties", "title"},
+    "mediation_transfer_incident": {"dispute_type", "organisation"},
+    "mediation_cases_accept": {"mediators"},
+    "mediation_cases_record_session": {"held_at", "place"},
+    "mediation_cases_record_agreement": {"signed_on", "obligations", "file", "terms"},
+    "mediation_cases_record_follow_up": {"visited_on", "notes"},
+    "mediation_cases_obligation_done": {"obligation"},
+    "mediation_cases_set_risk": {"level"},
+    "mediation_cases_add_party": {"id_number", "phone", "name"},
 }
 
 

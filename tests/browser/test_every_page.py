@@ -94,7 +94,9 @@ def main_pages(role: str, scene) -> dict[str, str]:
                          "alerts": "/alerts/", "alert": f"/alerts/{alert.pk}/"},
         "supervisor": {"dashboard": "/", "list": "/incidents/?overdue=true", "map": "/dashboards/map/",
                        "alerts": "/alerts/"},
-        "mediator": {"dashboard": "/", "list": "/incidents/", "alerts": "/alerts/"},
+        "mediator": {"dashboard": "/", "list": "/incidents/", "alerts": "/alerts/",
+                     "workbench": "/mediation/workbench/",
+                     "cases": "/mediation/", "figures": "/mediation/figures/", "register": "/mediation/new/"},
         "administrator": {"dashboard": "/", "queue": "/incidents/queue/", "audit": "/audit/",
                           "exports": "/exports/", "region": f"/territory/regions/{city.city.pk}/"},
     }[role]

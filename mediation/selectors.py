@@ -1,0 +1,144 @@
+"""Reads of mediation cases, already scoped to the user through the one door."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from governance.core.authority import access_object
+from governance.core.scoping import Action
+from mediation.models import (
+    OPEN_STATUSES,
+    OUTCOMES,
+    WAITING_STATUSES,
+    Case,
+    CaseEvent,
+    DisputeType,
+    FollowUp,
+    Obligation,
+    Party,
+    RiskChange,
+    Session,
+    Status,
+)
+
+# The workbench's "deadlines near": due within this many days.
+NEAR_DAYS = 7
+WORKBENCH_LIMIT = 20  # each of the workbench's lists; the rest is in the dispute list
+
+
+def case_list(user, action: str = Action.VIEW) -> QuerySet[Case]:
+    """The list every page, export and the API start from: newest first."""
+    return (Case.objects.restrict(user, action)
+            .select_related("dispute_type", "organisation", "region")
+            .defer("region__boundary")
+            .order_by("-registered_at", "-pk"))
+
+
+def my_cases(user) -> QuerySet[Case]:
+    """The workbench: open cases of the organisations the user mediates for (their own first)."""
+    return case_list(user, Action.MEDIATE).filter(status__in=sorted(OPEN_STATUSES))
+
+
+def deadlines_near(user, now: datetime | None = None) -> QuerySet[Case]:
+    now = now or timezone.now()
+    return (my_cases(user).filter(status__in=sorted(WAITING_STATUSES), due_at__lte=now + timedelta(days=NEAR_DAYS))
+            .order_by("due_at", "pk"))
+
+
+def sessions_today(user, now: datetime | None = None) -> QuerySet[Session]:
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    start = timezone.make_aware(datetime.combine(today, datetime.min.time()))
+    cases = Case.objects.restrict(user, Action.MEDIATE).values("pk")
+    return (Session.objects.filter(case__in=cases, held_at__gte=start, held_at__lt=start + timedelta(days=1))
+            .select_related("case").order_by("held_at"))
+
+
+def case_detail(user, pk: int) -> Case:
+    queryset = Case.objects.select_related(
+        "dispute_type", "organisation", "region", "district", "incident", "registered_by", "agreement",
+    ).defer("region__boundary", "district__boundary").prefetch_related(
+        "mediators",
+        Prefetch("parties", queryset=Party.objects.order_by("role", "pk")),
+        Prefetch("sessions", queryset=Session.objects.select_related("recorded_by")),
+        Prefetch("follow_ups", queryset=FollowUp.objects.select_related("recorded_by")),
+        Prefetch("risk_changes", queryset=RiskChange.objects.select_related("actor")),
+        Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),
+    )
+    case = access_object(queryset, user, pk=pk)
+    agreement = getattr(case, "agreement", None)  # a missing one-to-one raises an AttributeError: None
+    case.obligations = (list(Obligation.objects.filter(agreement=agreement).select_related("party"))
+                        if agreement is not None else [])
+    return case
+
+
+@dataclass(frozen=True)
+class Figures:
+    total: int
+    open: int
+    red_open: int
+    overdue: int
+    by_type: list[dict]
+    by_outcome: list[dict]
+    success_rate: float | None  # agreements / cases with an outcome
+    average_days: float | None  # registration to outcome
+
+
+def figures(cases: QuerySet[Case], now: datetime | None = None) -> Figures:
+    """Cases by type and outcome, success rate and average duration, of a scoped (and filtered) list."""
+    now = now or timezone.now()
+    base = cases.order_by()
+    open_q = Q(status__in=sorted(OPEN_STATUSES))
+    head = base.aggregate(
+        total=Count("pk"),
+        open=Count("pk", filter=open_q),
+        red_open=Count("pk", filter=open_q & Q(risk_level="red")),
+        overdue=Count("pk", filter=Q(status__in=sorted(WAITING_STATUSES), due_at__lt=now)),
+        decided=Count("pk", filter=Q(outcome__in=sorted(OUTCOMES))),
+        agreed=Count("pk", filter=Q(outcome=Status.AGREEMENT)),
+        duration=Avg(ExpressionWrapper(F("outcome_at") - F("registered_at"), output_field=DurationField()),
+                     filter=Q(outcome_at__isnull=False)),
+        **{f"outcome_{o}": Count("pk", filter=Q(outcome=o)) for o in sorted(OUTCOMES)},
+    )
+    # by type: grouped on the id (no join), named from the small type table
+    names = dict(DisputeType.objects.values_list("pk", "name"))
+    by_type = sorted(({"dispute_type__name": names.get(row["dispute_type_id"], ""), "n": row["n"],
+                       "agreed": row["agreed"]}
+                      for row in base.values("dispute_type_id").annotate(
+                          n=Count("pk"), agreed=Count("pk", filter=Q(outcome=Status.AGREEMENT)))),
+                     key=lambda row: (-row["n"], row["dispute_type__name"]))
+    by_outcome = sorted(({"outcome": o, "label": Status(o).label, "n": head[f"outcome_{o}"]}
+                         for o in sorted(OUTCOMES) if head[f"outcome_{o}"]),
+                        key=lambda row: (-row["n"], row["outcome"]))
+    duration = head["duration"]
+    if duration is not None and not isinstance(duration, timedelta):  # SQLite answers microseconds
+        duration = timedelta(microseconds=duration)
+    return Figures(
+        total=head["total"], open=head["open"], red_open=head["red_open"], overdue=head["overdue"],
+        by_type=by_type, by_outcome=by_outcome,
+        success_rate=(head["agreed"] / head["decided"]) if head["decided"] else None,
+        average_days=(duration.total_seconds() / 86400) if duration is not None else None,
+    )
+
+
+def by_region(user, *, boundaries: bool = False) -> list[dict]:
+    """For the map: open cases and red open cases per street the user sees, counted in the database."""
+    from django.db.models.functions import Substr
+
+    from grids.models import Level, Region
+
+    street_len = Region.steplen * Level.STREET
+    rows = {row["street"]: row for row in (
+        Case.objects.restrict(user).filter(status__in=sorted(OPEN_STATUSES)).order_by()
+        .annotate(street=Substr("region__path", 1, street_len)).values("street")
+        .annotate(open=Count("pk"), red=Count("pk", filter=Q(risk_level="red"))))}
+    fields = ["pk", "name", "path", "centroid_lat", "centroid_lng"] + (["boundary"] if boundaries else [])
+    regions = Region.objects.filter(path__in=list(rows)).only(*fields)
+    return sorted(({"region": r.pk, "name": r.name, "lat": r.centroid_lat, "lng": r.centroid_lng,
+                    "open": rows[r.path]["open"], "red": rows[r.path]["red"],
+                    **({"boundary": r.boundary} if boundaries else {})} for r in regions),
+                  key=lambda row: row["name"])
