@@ -492,7 +492,8 @@
       panel.appendChild(el("h3", { text: T.photos }));
       var photos = el("div", { className: "photos" });
       i.attachments.forEach(function (a) {
-        photos.appendChild(el("a", { href: a.url, target: "_blank", rel: "noopener" }, [el("img", { src: a.url, alt: "", loading: "lazy" })]));
+        photos.appendChild(el("a", { href: a.url, target: "_blank", rel: "noopener" },
+                              [el("img", { src: a.thumbnail_url || a.url, alt: "", loading: "lazy", width: "76", height: "76" })]));
       });
       panel.appendChild(photos);
     }
