@@ -428,8 +428,9 @@ def attachment(request, pk: int, thumbnail: bool = False):
         handle = (photo.thumbnail if small else photo.file).open("rb")
     except FileNotFoundError:
         raise Http404 from None
+    name = f"{photo.incident.number}-{photo.pk}" + ("-thumb.jpg" if small else f".{photo.extension}")
     response = FileResponse(handle, content_type="image/jpeg" if small else photo.content_type, as_attachment=False,
-                            filename=f"{photo.incident.number}-{photo.pk}{'-thumb.jpg' if small else '.' + photo.extension}")
+                            filename=name)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
