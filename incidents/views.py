@@ -218,6 +218,7 @@ def filing_messages() -> dict[str, str]:
         "sending": _("Sending… keep this page open."),
         "sending_progress": _("Sending: %(percent)s%% of %(size)s. Keep this page open."),
         "waiting": _("Sent. Waiting for the answer…"),
+        "preparing": _("Preparing the photos: %(done)s of %(total)s…"),
         "network": _("The submission did not get through (no connection, or the network is too slow). "
                      "Nothing you entered is lost: press Retry. It will not be filed twice."),
         "server": _("The server could not take the submission just now (error %(status)s). Press Retry; "
