@@ -76,11 +76,14 @@ def test_map_charts_show_their_legends_and_a_tooltip_on_hover(page, live_server,
     page.set_viewport_size({"width": 1440, "height": 900})
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.requested_urls.clear()
     page.goto(f"{live_server.url}/dashboards/map/")
     assert_charts_readable(page)
     x, y = page.evaluate(HOVER_POINT, "chart-trend")
     page.mouse.move(x, y)
     save_screenshot("tooltip")
+    page.wait_for_timeout(400)
+    assert len(regions_requests(page)) == 1, regions_requests(page)  # once on load, not again after the fit
     assert errors == []
 
 
