@@ -273,10 +273,10 @@
       if (mine !== pointRequest) { return; }
       var markers = answer.incidents.map(function (p) {
         var marker = L.circleMarker([p.lat, p.lng], {
-          radius: p.severity === "critical" ? 12 : (p.severity === "urgent" ? 10 : 8),
+          radius: px(p.severity === "critical" ? 12 : (p.severity === "urgent" ? 10 : 8)), // px: the wall's scale
           fillColor: SEVERITY_FILL[p.severity] || "#3b82f6", fillOpacity: 0.9,
           color: p.is_overdue ? "#b91c1c" : (STATUS_STROKE[p.status] || "#111827"),
-          weight: p.is_overdue ? 4 : 2
+          weight: px(p.is_overdue ? 4 : 2)
         });
         marker.incident = p;
         marker.bindTooltip(p.number + " · " + (T.status[p.status] || p.status) + (p.is_overdue ? " · " + T.overdueFlag : ""));
