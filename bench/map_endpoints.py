@@ -289,7 +289,7 @@ def main() -> None:
 
     names = ["leaflet/leaflet.js", "leaflet/leaflet.css", "vendor/leaflet.markercluster/leaflet.markercluster.js",
              "vendor/leaflet.markercluster/MarkerCluster.css", "vendor/leaflet.markercluster/MarkerCluster.Default.css",
-             "vendor/echarts/echarts.simple.min.js", "dashboards/map.js", "dashboards/map.css", "css/portal.css",
+             "vendor/echarts/echarts.portal.min.js", "dashboards/map.js", "dashboards/map.css", "css/portal.css",
              "img/favicon.svg"]
     import gzip
 

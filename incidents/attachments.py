@@ -24,6 +24,10 @@ from governance.core.errors import InvalidInput
 ALLOWED_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 # The long side of a stored photo, in pixels.
 PHOTO_MAX_EDGE = 2560
+# The long side of a photo's thumbnail: the pages show photos 120 × 90 CSS pixels (76 on the map's panel),
+# so 360 px is sharp on a phone's 3× screen. A JPEG of that size at quality 72 weighs 10–40 KB.
+THUMBNAIL_EDGE = 360
+THUMBNAIL_QUALITY = 72
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class CleanImage:
     height: int
     sha256: str
     original_name: str
+    thumbnail: bytes  # JPEG, THUMBNAIL_EDGE on its long side, made once here (never per request)
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,33 @@ def _clean(probe: _Probe) -> CleanImage:
     content = out.getvalue()
     content_type, extension = ALLOWED_FORMATS[probe.format]
     return CleanImage(content, content_type, extension, image.width, image.height,
-                      hashlib.sha256(content).hexdigest(), probe.name[:200])
+                      hashlib.sha256(content).hexdigest(), probe.name[:200], thumbnail=make_thumbnail(image))
+
+
+def make_thumbnail(image: Image.Image) -> bytes:
+    """A small JPEG of an upright, already cleaned photo (no metadata: Pillow writes none unless asked).
+
+    Transparent pixels (PNG, WebP) are laid on white, as the pages' backgrounds are."""
+    small = image.copy()
+    small.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE), Image.Resampling.LANCZOS)
+    if small.mode in ("RGBA", "LA") or (small.mode == "P" and "transparency" in small.info):
+        rgba = small.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        small = flat
+    out = io.BytesIO()
+    small.convert("RGB").save(out, "JPEG", quality=THUMBNAIL_QUALITY, optimize=True, progressive=True)
+    return out.getvalue()
+
+
+def thumbnail_of_stored(content: bytes) -> bytes:
+    """The thumbnail of a photo already in storage (clean: upright, no EXIF), for photos stored before
+    thumbnails existed (``manage.py make_photo_thumbnails``)."""
+    with Image.open(io.BytesIO(content)) as stored:
+        if stored.format == "JPEG":
+            stored.draft("RGB", (THUMBNAIL_EDGE, THUMBNAIL_EDGE))
+        stored.load()
+        return make_thumbnail(stored)
 
 
 def reclaim_orphan_photos(*, now=None, grace=None) -> list[str]:
@@ -144,7 +175,9 @@ def reclaim_orphan_photos(*, now=None, grace=None) -> list[str]:
     from incidents.models import Attachment
 
     def referenced(names) -> set[str]:
-        return set(Attachment.objects.filter(file__in=names).values_list("file", flat=True))
+        photos = set(Attachment.objects.filter(file__in=names).values_list("file", flat=True))
+        thumbnails = set(Attachment.objects.filter(thumbnail__in=names).values_list("thumbnail", flat=True))
+        return photos | thumbnails
 
     now = now or timezone.now()
     return orphans.reclaim(storage=Attachment._meta.get_field("file").storage,

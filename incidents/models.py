@@ -345,12 +345,21 @@ def attachment_path(instance: Attachment, filename: str) -> str:
     return f"incidents/{instance.uploaded_at:%Y/%m}/{uuid.uuid4().hex}.{instance.extension}"
 
 
+def thumbnail_path(instance: Attachment, filename: str) -> str:
+    # Beside the photo, in the same month's folder (which the orphan sweep walks).
+    return f"incidents/{instance.uploaded_at:%Y/%m}/{uuid.uuid4().hex}.thumb.jpg"
+
+
 class Attachment(models.Model):
     """A photo of an incident. Served only by a view that checks the user's scope."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="attachments")
     event = models.ForeignKey(Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments")
     file = models.FileField(upload_to=attachment_path, max_length=200)
+    # A small JPEG made once at upload (incidents.attachments.make_thumbnail); the pages show it and link
+    # to the photo. Empty for photos stored before thumbnails existed until `make_photo_thumbnails` runs.
+    thumbnail = models.FileField(upload_to=thumbnail_path, max_length=200, blank=True, default="")
+    thumbnail_size = models.PositiveIntegerField(null=True, blank=True)
     content_type = models.CharField(max_length=50)
     extension = models.CharField(max_length=8)
     size = models.PositiveIntegerField()

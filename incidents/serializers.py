@@ -35,12 +35,12 @@ from incidents.services import MAX_PHOTOS
 
 
 
-def attachment_url(attachment_id: int) -> str:
-    """The scoped download view of an attachment (the pages' view; no file has a public URL)."""
+def attachment_url(attachment_id: int, *, thumbnail: bool = False) -> str:
+    """The scoped download view of an attachment or its thumbnail (the pages' view; no file has a public URL)."""
     try:
-        return reverse("incidents:attachment", args=[attachment_id])
+        return reverse("incidents:attachment-thumbnail" if thumbnail else "incidents:attachment", args=[attachment_id])
     except NoReverseMatch:
-        return f"/incidents/attachments/{attachment_id}/"
+        return f"/incidents/attachments/{attachment_id}/" + ("thumbnail/" if thumbnail else "")
 
 
 def _absolute(request, path: str) -> str:
@@ -402,15 +402,20 @@ class UnitTaskSerializer(OutputSerializer):
 
 
 class AttachmentSerializer(OutputSerializer):
-    url = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField(help_text=_("The photo (at most 2560 px on its long side)."))
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text=_("A small JPEG of the photo (360 px on its long side), for lists and previews."))
 
     class Meta:
         model = Attachment
-        fields = ["id", "event", "url", "content_type", "size", "width", "height", "uploaded_at"]
+        fields = ["id", "event", "url", "thumbnail_url", "content_type", "size", "width", "height", "uploaded_at"]
         read_only_fields = fields
 
     def get_url(self, attachment: Attachment) -> str:
         return _absolute(self.context.get("request"), attachment_url(attachment.pk))
+
+    def get_thumbnail_url(self, attachment: Attachment) -> str:
+        return _absolute(self.context.get("request"), attachment_url(attachment.pk, thumbnail=True))
 
 
 class AvailableActionSerializer(serializers.Serializer):

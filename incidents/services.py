@@ -298,10 +298,14 @@ def _store_photos(incident: Incident, event: Event, cleaned, uploader, now: date
         )
         try:
             attachment.file.save(f"photo.{image.extension}", ContentFile(image.content), save=False)
+            if written is not None:
+                written.append(attachment.file.name)
+            attachment.thumbnail.save("thumb.jpg", ContentFile(image.thumbnail), save=False)
+            attachment.thumbnail_size = len(image.thumbnail)
+            if written is not None:
+                written.append(attachment.thumbnail.name)
         except STORAGE_ERRORS as exc:  # the object store is down: the filing rolls back and says so (503)
             raise StorageUnavailable() from exc
-        if written is not None:
-            written.append(attachment.file.name)
         attachment.save()
         stored.append(attachment)
     return stored

@@ -13,4 +13,5 @@ urlpatterns = [
     path("<int:pk>/act/<slug:transition>/", views.incident_act, name="act"),
     path("<int:pk>/reveal-contact/", views.reveal_contact, name="reveal-contact"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
+    path("attachments/<int:pk>/thumbnail/", views.attachment, {"thumbnail": True}, name="attachment-thumbnail"),
 ]

@@ -217,6 +217,7 @@ def filing_messages() -> dict[str, str]:
         "sending": _("Sending… keep this page open."),
         "sending_progress": _("Sending: %(percent)s%% of %(size)s. Keep this page open."),
         "waiting": _("Sent. Waiting for the answer…"),
+        "preparing": _("Preparing the photos: %(done)s of %(total)s…"),
         "network": _("The submission did not get through (no connection, or the network is too slow). "
                      "Nothing you entered is lost: press Retry. It will not be filed twice."),
         "server": _("The server could not take the submission just now (error %(status)s). Press Retry; "
@@ -423,15 +424,20 @@ def incident_act(request, pk: int, transition: str):
 
 @login_required
 @require_GET
-def attachment(request, pk: int):
-    """A photo, only to those who may see its incident. There is no public URL for uploads."""
+def attachment(request, pk: int, thumbnail: bool = False):
+    """A photo, or its thumbnail, only to those who may see its incident. There is no public URL for uploads.
+
+    A photo stored before thumbnails existed and not yet given one (``make_photo_thumbnails``) answers its
+    thumbnail URL with the photo itself: heavier, never broken."""
     photo = selectors.attachment_for(request.user, pk)
+    small = thumbnail and bool(photo.thumbnail)
     try:
-        handle = photo.file.open("rb")
+        handle = (photo.thumbnail if small else photo.file).open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    response = FileResponse(handle, content_type=photo.content_type, as_attachment=False,
-                            filename=f"{photo.incident.number}-{photo.pk}.{photo.extension}")
+    name = f"{photo.incident.number}-{photo.pk}" + ("-thumb.jpg" if small else f".{photo.extension}")
+    response = FileResponse(handle, content_type="image/jpeg" if small else photo.content_type, as_attachment=False,
+                            filename=name)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -97,3 +97,18 @@ def test_an_export_file_through_its_doors(request, people):
     matrix.read(f"/exports/{export.pk}/download/")
     matrix.read(f"/exports/{export.pk}/")
     matrix.read(f"/api/v1/exports/{export.pk}/", api=True)
+
+
+def test_a_photo_and_its_thumbnail_through_their_doors(people, road):  # noqa: F811
+    from incidents import services
+    from tests.factories import point
+    from tests.incidents.conftest import photo
+
+    lat, lng = point(1, 2)  # G1111
+    incident = services.incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat, lng=lng,
+                                      photos=[photo()]).incident
+    attachment = incident.attachments.get()
+    matrix = PermissionMatrix(allowed=[people.s11_command, people.worker_g1111], read_only=[people.d1_supervisor],
+                              outside=[people.d2_command, people.s12_command])
+    matrix.read(f"/incidents/attachments/{attachment.pk}/")
+    matrix.read(f"/incidents/attachments/{attachment.pk}/thumbnail/")

@@ -165,25 +165,85 @@
 
   function bindRegion(feature, layer) {
     var p = feature.properties;
-    var text = p.name + " · " + T.measure[regionScale.measure] + " " + valueText(p);
-    layer.bindTooltip(text, big ? { permanent: true, direction: "center", className: "region-label" } : { sticky: true });
-    layer.on("click", function () { if (!big) { map.fitBounds(layer.getBounds(), { padding: [20, 20] }); } });
+    if (big) {
+      // Name over figure: a label as narrow as its name, placed by placeLabels() below.
+      var label = el("span", {}, [document.createTextNode(p.name),
+        el("span", { className: "figure", text: T.measure[regionScale.measure] + " " + valueText(p) })]);
+      layer.bindTooltip(label, { permanent: true, direction: "center", className: "region-label", opacity: 1 });
+      return;
+    }
+    layer.bindTooltip(p.name + " · " + T.measure[regionScale.measure] + " " + valueText(p), { sticky: true });
+    layer.on("click", function () { map.fitBounds(layer.getBounds(), { padding: [20, 20] }); });
   }
+
+  // The big screen's labels are permanent: where two would overlap, the one of the region with the smaller
+  // figure moves (up, down, then sideways, at most two label heights from its region's centre) to the first
+  // free place; when there is none it is hidden, and the region's colour still tells its figure.
+  // Biggest figures first, so the regions that matter keep their labels where they belong.
+  function rectsOverlap(a, b) {
+    return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  }
+
+  function placeLabels() {
+    if (!big) { return; }
+    var frame = map.getContainer().getBoundingClientRect();
+    var labels = regionLayer.getLayers().map(function (layer) {
+      var tooltip = layer.getTooltip();
+      if (!tooltip) { return null; }
+      tooltip.options.offset = L.point(0, 0);
+      tooltip.update();
+      var node = tooltip.getElement();
+      if (!node) { return null; }
+      node.classList.remove("label-hidden");
+      return { tooltip: tooltip, node: node, value: Number(layer.feature.properties.value) || 0,
+               name: layer.feature.properties.name };
+    }).filter(Boolean);
+    labels.sort(function (a, b) { return b.value - a.value || (a.name < b.name ? -1 : 1); });
+    var placed = [];
+    labels.forEach(function (label) {
+      var r = label.node.getBoundingClientRect();
+      var w = r.width + 4, h = r.height + 2;
+      var moves = [[0, 0], [0, -h], [0, h], [-w / 2, 0], [w / 2, 0], [-w / 2, -h], [w / 2, -h], [-w / 2, h],
+                   [w / 2, h], [0, -2 * h], [0, 2 * h]];
+      for (var i = 0; i < moves.length; i++) {
+        var dx = moves[i][0], dy = moves[i][1];
+        var box = { left: r.left + dx - 1, right: r.right + dx + 1, top: r.top + dy - 1, bottom: r.bottom + dy + 1 };
+        var inside = box.left >= frame.left && box.right <= frame.right && box.top >= frame.top && box.bottom <= frame.bottom;
+        if (inside && !placed.some(function (other) { return rectsOverlap(box, other); })) {
+          if (dx || dy) { label.tooltip.options.offset = L.point(dx, dy); label.tooltip.update(); }
+          placed.push(box);
+          return;
+        }
+      }
+      label.node.classList.add("label-hidden");
+    });
+  }
+  if (big) { map.on("zoomend", function () { setTimeout(placeLabels, 0); }); }
 
   function bboxParam(pad) {
     var b = map.getBounds().pad(pad || 0);
     return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (n) { return n.toFixed(5); }).join(",");
   }
 
+  // Regions change with the filters, the level in view and (from level 4) the viewport, of which they are
+  // fetched with a margin: a map move that changes none of these and stays inside that margin (the fit
+  // once the figures have their height, a small pan) keeps what it has instead of fetching the regions
+  // again. The periodic and filter refreshes pass force, as the figures may have changed.
   var regionRequest = 0;
-  function loadRegions() {
+  var regionLoaded = { query: null, bounds: null };
+  function loadRegions(force) {
     var params = filterParams();
     var level = levelInView();
     if (params.has("level")) { params.set("responsible_level", params.get("level")); }
     params.set("level", level);
     params.set("measure", measure());
     params.set("coords", coords);
-    if (level >= 4) { params.set("bbox", bboxParam(0.3)); }
+    var query = params.toString();
+    var covered = level < 4 || (regionLoaded.bounds && regionLoaded.bounds.contains(map.getBounds()));
+    if (!force && query === regionLoaded.query && covered) { return Promise.resolve(); }
+    var bounds = null;
+    if (level >= 4) { params.set("bbox", bboxParam(0.3)); bounds = map.getBounds().pad(0.3); }
+    regionLoaded = { query: query, bounds: bounds };
     var mine = ++regionRequest;
     return getJSON(config.api.regions, params).then(function (collection) {
       if (mine !== regionRequest) { return; }
@@ -193,7 +253,8 @@
       }, 0);
       regionLayer.clearLayers();
       regionLayer.addData(collection);
-    });
+      placeLabels();
+    }, function (err) { regionLoaded = { query: null, bounds: null }; throw err; });
   }
 
   var pointRequest = 0;
@@ -212,10 +273,10 @@
       if (mine !== pointRequest) { return; }
       var markers = answer.incidents.map(function (p) {
         var marker = L.circleMarker([p.lat, p.lng], {
-          radius: p.severity === "critical" ? 12 : (p.severity === "urgent" ? 10 : 8),
+          radius: px(p.severity === "critical" ? 12 : (p.severity === "urgent" ? 10 : 8)), // px: the wall's scale
           fillColor: SEVERITY_FILL[p.severity] || "#3b82f6", fillOpacity: 0.9,
           color: p.is_overdue ? "#b91c1c" : (STATUS_STROKE[p.status] || "#111827"),
-          weight: p.is_overdue ? 4 : 2
+          weight: px(p.is_overdue ? 4 : 2)
         });
         marker.incident = p;
         marker.bindTooltip(p.number + " · " + (T.status[p.status] || p.status) + (p.is_overdue ? " · " + T.overdueFlag : ""));
@@ -229,11 +290,11 @@
     });
   }
 
-  function refreshMap() {
-    return Promise.all([loadRegions(), loadIncidents()]).catch(function () { setStatus(T.failed, true); });
+  function refreshMap(force) {
+    return Promise.all([loadRegions(force === true), loadIncidents()]).catch(function () { setStatus(T.failed, true); });
   }
 
-  map.on("moveend", debounce(refreshMap, 250));
+  map.on("moveend", debounce(function () { refreshMap(false); }, 250));
 
   var legend = L.control({ position: "topright" });
   legend.onAdd = function () {
@@ -276,15 +337,27 @@
   }
 
   var textColour = big ? "#cbd5e1" : "#374151";
+  // The big screen scales with the wall (map.css: 1 rem = 16 px at 1920 × 1080); canvas text does not
+  // follow CSS, so the charts' sizes are multiplied by the same factor.
+  function px(n) {
+    if (!big) { return n; }
+    return Math.round(n * parseFloat(getComputedStyle(document.documentElement).fontSize) / 16);
+  }
+  function text(extra) {
+    var style = { color: textColour, fontSize: px(12) };
+    Object.keys(extra || {}).forEach(function (k) { style[k] = extra[k]; });
+    return style;
+  }
   function renderCharts(f) {
     var trend = chart("chart-trend");
     if (trend) {
       trend.setOption({
         backgroundColor: "transparent", animation: false,
-        grid: { left: 36, right: 10, top: 28, bottom: 24 }, tooltip: { trigger: "axis" },
-        legend: { data: [T.reported, T.closed], textStyle: { color: textColour }, top: 0 },
-        xAxis: { type: "category", data: f.trend.map(function (d) { return d.day.slice(5); }), axisLabel: { color: textColour } },
-        yAxis: { type: "value", minInterval: 1, axisLabel: { color: textColour } },
+        grid: { left: px(36), right: px(10), top: px(28), bottom: px(24) },
+        tooltip: { trigger: "axis", textStyle: { fontSize: px(14) } },
+        legend: { data: [T.reported, T.closed], textStyle: text(), top: 0, itemWidth: px(25), itemHeight: px(14) },
+        xAxis: { type: "category", data: f.trend.map(function (d) { return d.day.slice(5); }), axisLabel: text() },
+        yAxis: { type: "value", minInterval: 1, axisLabel: text() },
         series: [
           { name: T.reported, type: "line", showSymbol: false, data: f.trend.map(function (d) { return d.reported; }),
             color: "#ef4444", areaStyle: { opacity: 0.15 } },
@@ -299,15 +372,16 @@
       rows = rows.slice(0, 10).reverse();
       c.setOption({
         backgroundColor: "transparent", animation: false,
-        grid: { left: 86, right: 12, top: 24, bottom: 18 }, tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-        legend: { data: [T.open, T.overdue], textStyle: { color: textColour }, top: 0 },
-        xAxis: { type: "value", minInterval: 1, axisLabel: { color: textColour } },
+        grid: { left: px(86), right: px(12), top: px(24), bottom: px(18) },
+        tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, textStyle: { fontSize: px(14) } },
+        legend: { data: [T.open, T.overdue], textStyle: text(), top: 0, itemWidth: px(25), itemHeight: px(14) },
+        xAxis: { type: "value", minInterval: 1, axisLabel: text() },
         yAxis: { type: "category", data: rows.map(function (r) { return r.name; }),
-                 axisLabel: { color: textColour, width: 80, overflow: "truncate" } },
+                 axisLabel: text({ width: px(80), overflow: "truncate" }) },
         series: [
-          { name: T.open, type: "bar", stack: "n", barMaxWidth: 22, color: "#f59e0b",
+          { name: T.open, type: "bar", stack: "n", barMaxWidth: px(22), color: "#f59e0b",
             data: rows.map(function (r) { return r.open - r.overdue; }) },
-          { name: T.overdue, type: "bar", stack: "n", barMaxWidth: 22, color: "#dc2626",
+          { name: T.overdue, type: "bar", stack: "n", barMaxWidth: px(22), color: "#dc2626",
             data: rows.map(function (r) { return r.overdue; }) }
         ]
       }, true);
@@ -418,7 +492,8 @@
       panel.appendChild(el("h3", { text: T.photos }));
       var photos = el("div", { className: "photos" });
       i.attachments.forEach(function (a) {
-        photos.appendChild(el("a", { href: a.url, target: "_blank", rel: "noopener" }, [el("img", { src: a.url, alt: "", loading: "lazy" })]));
+        photos.appendChild(el("a", { href: a.url, target: "_blank", rel: "noopener" },
+                              [el("img", { src: a.thumbnail_url || a.url, alt: "", loading: "lazy", width: "76", height: "76" })]));
       });
       panel.appendChild(photos);
     }
@@ -482,7 +557,7 @@
   // --- wiring ----------------------------------------------------------------------------------
 
   function refreshAll() {
-    return Promise.all([refreshMap(), loadStats().catch(function () { setStatus(T.failed, true); })]);
+    return Promise.all([refreshMap(true), loadStats().catch(function () { setStatus(T.failed, true); })]);
   }
 
   if (form) {
@@ -514,6 +589,7 @@
   window.portalMap = {
     map: map, openIncident: openIncident, refresh: refreshAll,
     regionCount: function () { return regionLayer.getLayers().length; },
+    charts: charts, placeLabels: placeLabels,
     markerCount: function () { return clusters.getLayers().length; }
   };
 })();

@@ -258,25 +258,62 @@
   /* --- Photos: previews, and smaller files for slow networks --------------------- */
 
   var previews = document.getElementById("photo-previews");
+  var preparing = { done: 0, total: 0 };
+
+  /* Every photo is made what a command centre needs before it is sent: at most PHOTO_PX on its long
+     side, JPEG at PHOTO_QUALITY (about 150–350 kB from a phone's 4,000 px, 3–5 MB picture), turned
+     upright. Only a photo already that small in pixels and bytes goes as it is, and a re-encoding that
+     came out larger than the original is dropped. The server checks and re-encodes every photo anyway
+     (incidents/attachments.py): this only saves the grid worker's airtime. */
+  var PHOTO_PX = 1600;
+  var PHOTO_QUALITY = 0.8;
+  var SEND_AS_IS_BYTES = 300 * 1024;
 
   function shrink(file) {
-    if (file.size <= SHRINK_ABOVE_BYTES || !/^image\/(jpeg|png|webp)$/.test(file.type) || !window.createImageBitmap) {
+    if (!/^image\/(jpeg|png|webp)$/.test(file.type) || !window.createImageBitmap) {
       return Promise.resolve(file);
     }
     return window.createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
-      var scale = Math.min(1, SHRINK_TO_PX / Math.max(bitmap.width, bitmap.height));
+      var longSide = Math.max(bitmap.width, bitmap.height);
+      if (longSide <= PHOTO_PX && file.size <= SEND_AS_IS_BYTES) {
+        if (bitmap.close) bitmap.close();
+        return file;
+      }
+      var scale = Math.min(1, PHOTO_PX / longSide);
       var canvas = document.createElement("canvas");
       canvas.width = Math.round(bitmap.width * scale);
       canvas.height = Math.round(bitmap.height * scale);
-      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      var context = canvas.getContext("2d");
+      context.fillStyle = "#fff"; // a transparent PNG becomes a JPEG on white, not on black
+      context.fillRect(0, 0, canvas.width, canvas.height);
+      context.imageSmoothingQuality = "high";
+      context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      if (bitmap.close) bitmap.close();
       return new Promise(function (resolve) {
         canvas.toBlob(function (blob) {
+          canvas.width = canvas.height = 0; // give the memory back now: nine photos are prepared in a row
           if (!blob || blob.size >= file.size) return resolve(file);
           var name = file.name.replace(/\.\w+$/, "") + ".jpg";
           resolve(new File([blob], name, { type: "image/jpeg" }));
-        }, "image/jpeg", 0.85);
+        }, "image/jpeg", PHOTO_QUALITY);
       });
     }).catch(function () { return file; }); // the server checks and re-encodes anyway
+  }
+
+  // One photo after the other, not all at once: nine decoded 12-megapixel photos would take half a
+  // gigabyte of a phone's memory. The page says how far it got if the grid worker taps File meanwhile.
+  function prepare(files) {
+    var mine = preparing = { done: 0, total: files.length };
+    var out = [];
+    return files.reduce(function (chain, file) {
+      return chain.then(function () { return shrink(file); }).then(function (small) {
+        out.push(small);
+        mine.done += 1;
+        if (busy && mine === preparing && mine.done < mine.total) {
+          say(fmt(MSG.preparing, { done: mine.done, total: mine.total }), "sending", false, mine.done / mine.total);
+        }
+      });
+    }, Promise.resolve()).then(function () { return out; });
   }
 
   photoInput.addEventListener("change", function () {
@@ -295,8 +332,8 @@
       img.addEventListener("load", function () { URL.revokeObjectURL(img.src); });
       previews.appendChild(img);
     });
-    // Prepared once per choice, so a retry sends exactly the same bytes.
-    preparedPhotos = Promise.all(files.map(shrink));
+    // Prepared once per choice, while the worker types the rest, so a retry sends exactly the same bytes.
+    preparedPhotos = prepare(files);
   });
 
   /* --- Messages and field errors --------------------------------------------- */
@@ -335,12 +372,22 @@
     form.querySelectorAll(".js-error, .field-error").forEach(function (el) { el.remove(); });
   }
 
-  function say(text, kind, retry) {
+  var progressBar = statusBox.querySelector("[data-slot=progress]");
+
+  // The status sits in the sticky bar with the File button, where the grid worker's eyes and thumb are;
+  // share (0..1) fills its progress bar, absent hides it.
+  function say(text, kind, retry, share) {
     statusBox.hidden = false;
     statusBox.className = "submit-status " + (kind || "");
     statusText.textContent = text;
     retryButton.hidden = !retry;
-    if (kind === "failed" || kind === "invalid") statusBox.scrollIntoView({ block: "center", behavior: "smooth" });
+    var known = typeof share === "number";
+    progressBar.hidden = !known;
+    if (known) progressBar.value = Math.round(100 * share);
+    if (kind === "invalid") { // show the first field to correct; the message itself is already in view
+      var first = form.querySelector(".js-error");
+      if (first) first.scrollIntoView({ block: "center", behavior: "smooth" });
+    }
   }
 
   function setBusy(value) {
@@ -410,14 +457,19 @@
     say(MSG.sending, "sending", false);
     var lastSaid = 0;
 
+    if (preparing.done < preparing.total) {
+      say(fmt(MSG.preparing, { done: preparing.done, total: preparing.total }), "sending", false,
+          preparing.done / preparing.total);
+    }
     preparedPhotos.then(function (photos) {
+      say(MSG.sending, "sending", false, 0);
       return post(form.getAttribute("data-api-url"), body(photos), function (loaded, total) {
         if (loaded < 0) {
-          say(MSG.waiting, "sending", false);
-        } else if (total && Date.now() - lastSaid > 500) {
+          say(MSG.waiting, "sending", false, 1);
+        } else if (total && (Date.now() - lastSaid > 250 || loaded === total)) {
           lastSaid = Date.now();
           say(fmt(MSG.sending_progress, { percent: Math.floor(100 * loaded / total), size: megabytes(total) }),
-              "sending", false);
+              "sending", false, loaded / total);
         }
       });
     }).then(function (answer) {

@@ -138,8 +138,11 @@ def test_grid_worker_files_on_a_phone_and_the_district_dispatches_it(phone, page
     assert incident.source == Source.GRID_WORKER and incident.idempotency_key
     assert Attachment.objects.filter(incident=incident).count() == 1
     assert incident.number in worker.inner_text(".incident-head")
-    # the photo really loads through the scoped attachment view (no eval: the page's CSP forbids it)
-    expect(worker.locator(".photos img").first).to_have_js_property("naturalWidth", 800)
+    # the photo's thumbnail really loads through the scoped attachment view (no eval: the page's CSP forbids it),
+    # and links to the photo itself
+    expect(worker.locator(".photos img").first).to_have_js_property("naturalWidth", 360)
+    assert worker.locator(".photos a").first.get_attribute("href").endswith(
+        f"/incidents/attachments/{incident.attachments.get().pk}/")
     screenshot(worker, "incident-flow-05-detail-phone")
     assert foreign_requests(worker, live_server) == []
 

@@ -81,7 +81,8 @@ def test_grid_worker_files_with_photos_in_a_multipart_form(people, road, setting
     assert first["url"].endswith(f"/incidents/attachments/{first['id']}/")
     assert first["content_type"] == "image/jpeg"
     assert body["events"][0]["attachments"] == [a["id"] for a in body["attachments"]]
-    assert len(stored_files(settings)) == 2
+    assert first["thumbnail_url"].endswith(f"/incidents/attachments/{first['id']}/thumbnail/")
+    assert len(stored_files(settings)) == 4  # each photo and its thumbnail
 
 
 @pytest.mark.parametrize("persona", ["worker_g1111", "d1_command", "city_admin"])

@@ -124,7 +124,7 @@ def test_enclosing_transaction_that_fails_after_photos_were_written_deletes_them
     with pytest.raises(RuntimeError, match="later step failed"):
         with services.atomic_with_files():
             incident = file_with(people, road, [photo()]).incident
-            assert len(stored_files(settings)) == 1 and incident.attachments.count() == 1
+            assert len(stored_files(settings)) == 2 and incident.attachments.count() == 1
             raise RuntimeError("later step failed")
     assert stored_files(settings) == []
     assert not Incident.objects.exists()
@@ -144,7 +144,7 @@ def test_report_back_with_photos_rolled_back_by_a_stale_version_stores_nothing(c
     services.incident_report_back(incident=incident, actor=people.d1_police_handler, note="已处置", photos=[photo()])
     attachment = Attachment.objects.get()
     assert attachment.event.action == "report_back" and attachment.uploaded_by == people.d1_police_handler
-    assert len(stored_files(settings)) == 1
+    assert len(stored_files(settings)) == 2
 
 
 def test_a_commit_that_fails_leaves_its_photos_for_the_reclaim_to_decide(
@@ -158,7 +158,7 @@ def test_a_commit_that_fails_leaves_its_photos_for_the_reclaim_to_decide(
     with monkeypatch.context() as patch, pytest.raises(DatabaseError, match="during commit"):
         patch.setattr(connection, "commit", commit_fails)  # the filing's own transaction: the outermost
         file_with(people, road, [photo()])
-    assert len(stored_files(settings)) == 1
+    assert len(stored_files(settings)) == 2
 
 
 def test_the_hourly_reclaim_deletes_old_files_no_row_refers_to_and_nothing_else(people, road, settings):
@@ -176,13 +176,15 @@ def test_the_hourly_reclaim_deletes_old_files_no_row_refers_to_and_nothing_else(
     killed = default_storage.save(f"incidents/{month}/killed-mid-filing.jpg", io.BytesIO(jpeg_bytes()))
     writing = default_storage.save(f"incidents/{month}/still-being-filed.jpg", io.BytesIO(jpeg_bytes()))
     two_hours_ago = (timezone.now() - timedelta(hours=2)).timestamp()
-    for name in (killed, filed.attachments.get().file.name):
+    kept = filed.attachments.get()
+    for name in (killed, kept.file.name, kept.thumbnail.name):
         os.utime(default_storage.path(name), (two_hours_ago, two_hours_ago))
 
     assert reclaim_orphan_photos() == [killed]
     assert not default_storage.exists(killed)
     assert default_storage.exists(writing)  # younger than the grace: its row may be on its way
-    assert default_storage.exists(filed.attachments.get().file.name)
+    assert default_storage.exists(kept.file.name)
+    assert default_storage.exists(kept.thumbnail.name)  # a thumbnail's row refers to it too
     assert reclaim_task.apply().get() == 0  # a second run finds nothing more
 
 
