@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "grids",
     "incidents",
     "mediation",
+    "governance.ledgers",
     "dashboards",
 ]
 
