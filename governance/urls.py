@@ -75,6 +75,7 @@ urlpatterns = [
     path("exports/", include("governance.exports.urls")),
     path("territory/", include("governance.access.territory_urls")),
     path("incidents/", include("incidents.urls")),
+    path("ledgers/", include("governance.ledgers.urls")),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]

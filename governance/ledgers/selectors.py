@@ -107,6 +107,13 @@ class Report:
     def lagging(self) -> list[progress.PairState]:
         return [s for s in self.states if s.lagging]
 
+    @property
+    def lagging_rows(self) -> list[tuple[progress.PairState, progress.Node]]:
+        """The lagging responsibilities with their requirement, in the tree's order."""
+        order = {n.id: i for i, n in enumerate(self.nodes)}
+        rows = [(s, self._by_id[s.task_id]) for s in self.states if s.lagging]
+        return sorted(rows, key=lambda r: (order[r[1].id], r[0].unit_name))
+
     def node(self, task_id: int) -> progress.Node:
         return self._by_id[task_id]
 

@@ -1,0 +1,24 @@
+"""The project library's filters: one FilterSet for the page, the API and the export."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from governance.ledgers.models import InnovationProject, ProjectLevel, ProjectStatus
+
+
+class ProjectFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    level = django_filters.ChoiceFilter(label=_("Level"), choices=ProjectLevel.choices)
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=ProjectStatus.choices)
+
+    class Meta:
+        model = InnovationProject
+        fields = ["q", "level", "status"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()[:100]
+        if not value:
+            return queryset
+        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value)
+                               | Q(unit__name__icontains=value) | Q(region__name__icontains=value))
