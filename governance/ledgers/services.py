@@ -296,7 +296,8 @@ def programme_create(*, code: str, title: str, region: Region, starts_on: date, 
         with transaction.atomic():
             programme.save()
     except IntegrityError as exc:
-        raise InvalidInput(_("A programme with this code exists."), field_errors={"code": [_("Already taken.")]}) from exc
+        raise InvalidInput(_("A programme with this code exists."),
+                           field_errors={"code": [_("Already taken.")]}) from exc
     return programme
 
 
