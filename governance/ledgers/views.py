@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from governance.core.authority import access_object
+from governance.core.authority import access_object, may
 from governance.core.errors import DomainError, PermissionDeniedError
 from governance.core.scoping import Action, get_scope
 from governance.core.storage import STORAGE_ERRORS
@@ -319,8 +319,9 @@ def project(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def import_tasks(request, pk: int):
     """Load a programme's task breakdown from xlsx (administrators of its territory)."""
-    programme = access_object(Programme.objects.select_related("region"), request.user, action=Action.ADMINISTER,
-                              pk=pk)
+    programme = access_object(Programme.objects.select_related("region"), request.user, pk=pk)
+    if not may(programme, request.user, Action.ADMINISTER):
+        raise PermissionDenied
     form = ImportForm()
     problems = []
     if request.method == "POST":
