@@ -394,6 +394,12 @@ SPECTACULAR_SETTINGS = {
         "AlertKindEnum": "governance.alerts.models.AlertKind",
         "AlertSeverityEnum": "governance.alerts.models.AlertSeverity",
         "ExportStatusEnum": "governance.exports.models.ExportStatus",
+        "LedgerProgressStatusEnum": "governance.ledgers.models.ProgressStatus",
+        "LedgerReviewEnum": "governance.ledgers.models.Review",
+        "LedgerNoticeStatusEnum": "governance.ledgers.models.NoticeStatus",
+        "LedgerProjectStatusEnum": "governance.ledgers.models.ProjectStatus",
+        "LedgerProjectLevelEnum": "governance.ledgers.models.ProjectLevel",
+        "LedgerCycleEnum": "governance.ledgers.periods.Cycle",
     },
 }
 

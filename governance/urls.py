@@ -58,6 +58,7 @@ api_v1 = [
     path("", include("incidents.api_urls")),
     path("map/", include("dashboards.map.api_urls")),
     path("exports/", include("governance.exports.api_urls")),
+    path("ledgers/", include("governance.ledgers.api_urls")),
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -22,3 +22,22 @@ class ProjectFilter(django_filters.FilterSet):
             return queryset
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value)
                                | Q(unit__name__icontains=value) | Q(region__name__icontains=value))
+
+
+class ResponsibilityFilter(django_filters.FilterSet):
+    programme = django_filters.NumberFilter(label=_("Programme"), field_name="task__programme_id")
+    mine = django_filters.BooleanFilter(label=_("Only my units'"), method="only_mine")
+
+    class Meta:
+        from governance.ledgers.models import Responsibility
+
+        model = Responsibility
+        fields = ["programme", "mine"]
+
+    def only_mine(self, queryset, name, value):
+        if not value:
+            return queryset
+        from governance.core.scoping import Action, get_scope
+
+        scope = get_scope(self.request.user if self.request else None)
+        return queryset if scope.everything else queryset.filter(unit_id__in=sorted(scope.units(Action.HANDLE)))
