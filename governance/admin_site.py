@@ -16,3 +16,4 @@ import governance.calendar.admin  # noqa: F401
 import governance.exports.admin  # noqa: F401
 import grids.admin  # noqa: F401
 import incidents.admin  # noqa: F401
+import governance.ledgers.admin  # noqa: F401

@@ -4,11 +4,12 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from governance.core.filters import IdFilter, StrictBooleanFilter
 from governance.ledgers.models import InnovationProject, ProjectLevel, ProjectStatus
 
 
 class ProjectFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="search")
+    q = django_filters.CharFilter(label=_("Search"), method="search", max_length=100)
     level = django_filters.ChoiceFilter(label=_("Level"), choices=ProjectLevel.choices)
     status = django_filters.ChoiceFilter(label=_("Status"), choices=ProjectStatus.choices)
 
@@ -25,8 +26,8 @@ class ProjectFilter(django_filters.FilterSet):
 
 
 class ResponsibilityFilter(django_filters.FilterSet):
-    programme = django_filters.NumberFilter(label=_("Programme"), field_name="task__programme_id")
-    mine = django_filters.BooleanFilter(label=_("Only my units'"), method="only_mine")
+    programme = IdFilter(label=_("Programme"), field_name="task__programme_id")
+    mine = StrictBooleanFilter(label=_("Only my units'"), method="only_mine")
 
     class Meta:
         from governance.ledgers.models import Responsibility

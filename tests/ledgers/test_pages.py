@@ -104,3 +104,17 @@ def test_project_library_search_and_scope(ledger, lp, city):
     assert page_client(lp.d1_supervisor).get(f"/ledgers/project-files/{attachment.pk}/").status_code == 404
     assert page_client(lp.city_supervisor).get(f"/ledgers/project-files/{attachment.pk}/").status_code == 200
     assert page_client(lp.d1_police).post("/ledgers/projects/", {"title": "x"}).status_code == 403
+
+
+def test_admin_shows_ledgers_read_only_and_scoped(ledger, lp, city, people):
+    from tests.factories import make_user
+    from governance.access.models import Role
+
+    d2_admin = make_user("d2_admin", role=Role.ADMINISTRATOR, region=city.d2, is_staff=True)
+    filing = filed(ledger, lp)
+    assert page_client(people.city_admin).get(f"/admin/ledgers/filing/{filing.pk}/change/").status_code == 200
+    assert page_client(d2_admin).get(f"/admin/ledgers/filing/{filing.pk}/change/").status_code in (302, 404)
+    assert page_client(people.city_admin).post("/admin/ledgers/programme/add/", {}).status_code == 403
+    assert page_client(lp.d1_supervisor).get("/admin/ledgers/filing/").status_code == 302  # to the admin login
+    listed = page_client(people.city_admin).get("/admin/ledgers/task/").content.decode()
+    assert "建成诉前调解中心" in listed
