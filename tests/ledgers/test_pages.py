@@ -107,8 +107,8 @@ def test_project_library_search_and_scope(ledger, lp, city):
 
 
 def test_admin_shows_ledgers_read_only_and_scoped(ledger, lp, city, people):
-    from tests.factories import make_user
     from governance.access.models import Role
+    from tests.factories import make_user
 
     d2_admin = make_user("d2_admin", role=Role.ADMINISTRATOR, region=city.d2, is_staff=True)
     filing = filed(ledger, lp)
