@@ -146,9 +146,9 @@ def _filing_submit(*, responsibility, period, status, percent, narrative, files,
     if not 0 <= percent <= 100:
         errors["percent"] = [_("The percentage is a whole number from 0 to 100.")]
     elif status == ProgressStatus.COMPLETED and percent != 100:
-        errors["percent"] = [_("A completed requirement is 100% done.")]
+        errors["percent"] = [_("A completed requirement is done in full (100 per cent).")]
     elif status == ProgressStatus.NOT_STARTED and percent != 0:
-        errors["percent"] = [_("A requirement not started is 0% done.")]
+        errors["percent"] = [_("A requirement not started is at zero per cent.")]
     narrative = clean_text(narrative, multiline=True)
     if not narrative:
         errors["narrative"] = [_("Say what was done in this period.")]
