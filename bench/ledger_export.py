@@ -75,7 +75,9 @@ def build_report(requirements: int, units: int, months: int, key_tasks: int = 60
     for n, node in enumerate(requirement_nodes):
         for u in range(units):
             rid += 1
-            filed = {key: min(100, 4 * (i + 1) + (n + u) % 7) for i, key in enumerate(keys) if (i + n + u) % 23}
+            skips = (n * 31 + u * 7) % 20 == 0  # one responsibility in twenty misses periods: lagging
+            filed = {key: min(100, 4 * (i + 1) + (n + u) % 7) for i, key in enumerate(keys)
+                     if not skips or (i + n + u) % 5}
             matrix[rid] = filed
             filings = [progress.CountedFiling(rid, key, "in_progress", pct) for key, pct in filed.items()]
             states.append(progress.pair_state(responsibility_id=rid, task_id=node.id, unit_id=u + 1,
@@ -142,7 +144,7 @@ def main() -> None:
     parser.add_argument("--requirements", type=int, default=200)
     parser.add_argument("--units", type=int, default=80)
     parser.add_argument("--months", type=int, default=24)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
 
     import django

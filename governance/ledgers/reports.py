@@ -62,11 +62,21 @@ def unit_sheet(report: Report) -> Sheet:
 
 
 def lagging_sheet(report: Report) -> Sheet:
-    rows = [[node.code, node.title, s.unit_name, node.deadline, _pct(s.percent),
-             _("yes") if s.overdue else "", "、".join(s.missing)] for s, node in report.lagging_rows]
-    return Sheet(_("Lagging requirements"), [_("Code"), _("Requirement"), _("Unit"), _("Deadline"),
-                                             _("Progress (%)"), _("Overdue"), _("Missing periods")], rows,
-                 freeze="C2")
+    """Streamed (it may be long): widths from the titles and names the report holds, not from the rows."""
+    rows = ([node.code, node.title, s.unit_name, node.deadline, _pct(s.percent),
+             _("yes") if s.overdue else "", "、".join(s.missing)] for s, node in report.lagging_rows)
+    header = [_("Code"), _("Requirement"), _("Unit"), _("Deadline"), _("Progress (%)"), _("Overdue"),
+              _("Missing periods")]
+    widths = [8, _title_width(report), _unit_width(report), 11, 10, 6, 40]
+    return Sheet(_("Lagging requirements"), header, rows, widths=widths, freeze="C2")
+
+
+def _title_width(report: Report) -> int:
+    return min(max((spreadsheets.display_width(n.title) for n in report.nodes), default=10) + 2, 50)
+
+
+def _unit_width(report: Report) -> int:
+    return min(max((spreadsheets.display_width(u.unit_name) for u in report.units), default=10) + 2, 40)
 
 
 def month_columns(report: Report) -> list[periods.Period]:
@@ -91,15 +101,22 @@ def matrix_rows(report: Report, months: list[periods.Period]) -> Iterable[list]:
     """One row per responsibility (requirement × unit), one column per month: the percentage filed."""
     index = {p.key: i for i, p in enumerate(months)}
     order = {n.id: i for i, n in enumerate(report.nodes)}
-    cycles = dict(periods.Cycle.choices)
+    cycles = {key: str(label) for key, label in periods.Cycle.choices}
+    columns: dict[int, dict[str, int | None]] = {}  # per requirement: period key -> month column
+    width = len(months)
     for state in sorted(report.states, key=lambda s: (order[s.task_id], s.unit_name)):
         node = report.node(state.task_id)
-        cells: list = [None] * len(months)
+        where = columns.get(node.id)
+        if where is None:
+            where = columns[node.id] = {}
+        cells: list = [None] * width
         for key, percent in report.matrix.get(state.responsibility_id, {}).items():
-            column = _column_of(key, node, index)
+            column = where.get(key, -1)
+            if column == -1:
+                column = where[key] = _column_of(key, node, index)
             if column is not None:
                 cells[column] = percent
-        yield [node.code, node.title, state.unit_name, str(cycles.get(node.cycle, node.cycle)), node.deadline,
+        yield [node.code, node.title, state.unit_name, cycles.get(node.cycle, node.cycle), node.deadline,
                _pct(state.percent), *cells]
 
 
@@ -107,9 +124,7 @@ def matrix_sheet(report: Report) -> Sheet:
     months = month_columns(report)
     header = [_("Code"), _("Requirement"), _("Unit"), _("Filing cycle"), _("Deadline"), _("Progress (%)"),
               *[p.key for p in months]]
-    titles = max((spreadsheets.display_width(n.title) for n in report.nodes), default=10)
-    units = max((spreadsheets.display_width(s.unit_name) for s in report.states), default=10)
-    widths = [8, min(titles + 2, 50), min(units + 2, 40), 8, 11, 10, *[8] * len(months)]
+    widths = [8, _title_width(report), _unit_width(report), 8, 11, 10, *[8] * len(months)]
     return Sheet(_("Progress report"), header, matrix_rows(report, months), widths=widths, freeze="D2")
 
 
@@ -156,11 +171,32 @@ def write_xlsx(out: IO[bytes], sheets: Sequence[Sheet], *, on_row=None) -> None:
             cell.font, cell.fill, cell.border, cell.alignment = bold, fill, border, centre
             header.append(cell)
         sheet.append(header)
+        texts: dict[str, object] = {}  # titles and names repeat on every row: cleaned once
         for row in rows:
-            sheet.append(spreadsheets.xlsx_row(sheet, row))
+            sheet.append(_cells(sheet, row, texts))
             if on_row is not None:
                 on_row()
     workbook.save(out)
+
+
+def _cells(sheet, values: Sequence, texts: dict[str, object]) -> list:
+    """``spreadsheets.xlsx_row``, with numbers passed straight through and plain text cleaned once per text
+    (a text that needs a cell of its own, one that looks like a formula, is made afresh on each row)."""
+    row = []
+    for value in values:
+        kind = type(value)
+        if value is None or kind is int or kind is float:
+            row.append(value)
+        elif kind is str:
+            cleaned = texts.get(value)
+            if cleaned is None:
+                cleaned = spreadsheets.xlsx_row(sheet, [value])[0]
+                if isinstance(cleaned, str):
+                    texts[value] = cleaned
+            row.append(cleaned)
+        else:
+            row.append(spreadsheets.xlsx_row(sheet, [value])[0])
+    return row
 
 
 def write_csv(out: IO[bytes], report: Report) -> None:
