@@ -145,6 +145,7 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=80)
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--pdf-only", action="store_true", help="only the PDF")
     args = parser.parse_args()
 
     import django
@@ -160,6 +161,8 @@ def main() -> None:
     print(f"report: {len(report.states):,} rows x {args.months} periods, {len(report.units)} units, "
           f"{len(report.lagging):,} lagging; built in {time.perf_counter() - started:.2f} s")
 
+    if args.pdf_only:
+        return pdf(args, reports)
     export_s, export_size = best_of(args.repeat, write_export, report)
     rows = bare_rows(report)
     bare_s, bare_size = best_of(args.repeat, write_bare, rows)
@@ -171,6 +174,10 @@ def main() -> None:
         small = build_report(requirements, args.units, args.months)
         print(f"writer peak at {len(small.states):>6,} rows: {writer_peak(small):6.1f} MB")
 
+    pdf(args, reports)
+
+
+def pdf(args, reports) -> None:
     key_report = build_report(args.requirements, args.units, args.months, key_tasks=60)
     started = time.perf_counter()
     out = io.BytesIO()

@@ -207,6 +207,8 @@ def write_csv(out: IO[bytes], report: Report) -> None:
 # --- PDF ------------------------------------------------------------------------------------------------
 
 CID_FALLBACK = "STSong-Light"
+# The PDF is read at meetings: its lagging list stops here and says how many more the xlsx lists.
+PDF_LAGGING_ROWS = 500
 FONT_CANDIDATES = ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
                    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 
@@ -295,6 +297,7 @@ def write_pdf(out: IO[bytes], report: Report, *, on_row=None) -> None:
     doc = SimpleDocTemplate(out, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm, topMargin=16 * mm,
                             bottomMargin=14 * mm, title=report.programme.title, author=scope)
     overall = "—" if report.overall is None else f"{report.overall:.1f}%"
+    lagging = report.lagging_rows
     story = [Paragraph(_escape(f"{report.programme.title} {_('Progress report')}"), title_style),
              Paragraph(_escape(f"{_('Overall progress')}: {overall} · {_('Requirements')}: {len(report.states)} · "
                                f"{_('Lagging')}: {len(report.lagging)}"), body), Spacer(1, 4 * mm),
@@ -318,8 +321,11 @@ def write_pdf(out: IO[bytes], report: Report, *, on_row=None) -> None:
                    [[node.code, node.title, s.unit_name, f"{node.deadline:%Y-%m-%d}" if node.deadline else "",
                      _pct(s.percent), " ".join(filter(None, [_("Overdue") if s.overdue else "",
                                                             ("、".join(s.missing) if s.missing else "")]))]
-                    for s, node in report.lagging_rows],
+                    for s, node in lagging[:PDF_LAGGING_ROWS]],
                    [16, 110, 60, 22, 22, 43], {1, 2, 5})]
+    if len(lagging) > PDF_LAGGING_ROWS:
+        story.append(Paragraph(_escape(_("%(n)d more lagging requirements: see the xlsx report.")
+                                       % {"n": len(lagging) - PDF_LAGGING_ROWS}), body))
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
 
 
