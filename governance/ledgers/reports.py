@@ -239,13 +239,17 @@ def key_task_unit_rows(report: Report) -> list[list]:
     figures_by_unit = {unit_id: progress.roll_up(report.nodes, states) for unit_id, states in by_unit.items()}
     names = {u.unit_id: u.unit_name for u in report.units}
     rows = []
+    ordered = sorted(figures_by_unit.items(), key=lambda item: names.get(item[0], ""))
     for node in keys:
-        for unit_id, figures in sorted(figures_by_unit.items(), key=lambda item: names.get(item[0], "")):
+        first = True
+        for unit_id, figures in ordered:
             figure = figures.get(node.id)
             if figure is None or figure.progress is None:
                 continue
-            rows.append([node.code, node.title, names.get(unit_id, ""), figure.requirements, _pct(figure.progress),
-                         figure.lagging])
+            # the key task's code and title on its first row only: the rows below are its units
+            rows.append([node.code if first else "", node.title if first else "", names.get(unit_id, ""),
+                         figure.requirements, _pct(figure.progress), figure.lagging])
+            first = False
     return rows
 
 
@@ -279,9 +283,12 @@ def write_pdf(out: IO[bytes], report: Report, *, on_row=None) -> None:
 
     def table(header: list[str], rows: list[list], widths: list[float], wrap: set[int]) -> Table:
         cells = [[Paragraph(h, body) for h in header]]
+        # A Paragraph (which wraps) costs far more than a plain cell: only text too wide for its column gets one.
+        fits = {i: int(widths[i] / 1.55) - 1 for i in wrap}
         for row in rows:
-            cells.append([Paragraph(_escape(v), body) if i in wrap else ("" if v is None else str(v))
-                          for i, v in enumerate(row)])
+            cells.append([Paragraph(_escape(v), body)
+                          if i in wrap and v and spreadsheets.display_width(str(v)) > fits[i]
+                          else ("" if v is None else str(v)) for i, v in enumerate(row)])
             if on_row is not None:
                 on_row()
         t = Table(cells, colWidths=[w * mm for w in widths], repeatRows=1)
