@@ -260,7 +260,7 @@ def write_pdf(out: IO[bytes], report: Report, *, on_row=None) -> None:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
     font = pdf_font()
     body = ParagraphStyle("body", fontName=font, fontSize=8.5, leading=11, wordWrap="CJK")
@@ -281,7 +281,7 @@ def write_pdf(out: IO[bytes], report: Report, *, on_row=None) -> None:
                                _("Page %(n)d · printed %(at)s") % {"n": doc.page, "at": stamp})
         canvas.restoreState()
 
-    def table(header: list[str], rows: list[list], widths: list[float], wrap: set[int]) -> Table:
+    def table(header: list[str], rows: list[list], widths: list[float], wrap: set[int]) -> LongTable:
         cells = [[Paragraph(h, body) for h in header]]
         # A Paragraph (which wraps) costs far more than a plain cell: only text too wide for its column gets one.
         fits = {i: int(widths[i] / 1.55) - 1 for i in wrap}
@@ -291,7 +291,7 @@ def write_pdf(out: IO[bytes], report: Report, *, on_row=None) -> None:
                           else ("" if v is None else str(v)) for i, v in enumerate(row)])
             if on_row is not None:
                 on_row()
-        t = Table(cells, colWidths=[w * mm for w in widths], repeatRows=1)
+        t = LongTable(cells, colWidths=[w * mm for w in widths], repeatRows=1)  # splits in linear time
         t.setStyle(TableStyle([
             ("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 8.5),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#FDE2E2")),
