@@ -21,3 +21,8 @@ class DashboardsConfig(AppConfig):
             (Role.GRID_WORKER, "dashboards:grid-worker"),
         ]:
             register_dashboard(role, url_name)
+
+        from dashboards.map.views import MAP_ROLES
+        from governance.access.navigation import register_nav_link
+
+        register_nav_link("map", _("Map"), "dashboards:map", order=50, roles=MAP_ROLES)

@@ -7,9 +7,11 @@ plainly what is coming.
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 
+from dashboards.map import stats as map_stats
 from governance.access import selectors
 from governance.access.models import Role
 from governance.calendar import workcalendar
@@ -88,12 +90,30 @@ def mediator(request):
     return render(request, "dashboards/mediator.html", _context(request, Role.MEDIATOR, units=units))
 
 
+def _percent(rate: float | None) -> float | None:
+    return None if rate is None else round(rate * 100, 1)
+
+
+def territory_figures(user) -> dict:
+    """The territory's incident figures as the command-centre map counts them (``dashboards.map.stats``):
+    today's new, open, overdue, closure and on-time rates, a 30-day trend and the rates by sub-region."""
+    figures = map_stats.compute_figures(user, QueryDict())
+    peak = max([max(day["reported"], day["closed"]) for day in figures.trend] + [1])
+    trend = [{**day, "reported_width": round(day["reported"] * 100 / peak), "closed_width": round(
+        day["closed"] * 100 / peak)} for day in figures.trend]
+    regions = [{**row, "closure_percent": _percent(row["closure_rate"]), "on_time_percent": _percent(
+        row["on_time_rate"])} for row in figures.by_region]
+    return {"figures": figures, "closure_percent": _percent(figures.closure_rate),
+            "on_time_percent": _percent(figures.on_time_rate), "trend": trend, "regions": regions}
+
+
 @login_required
 def supervisor(request):
     _require_role(request, Role.SUPERVISOR)
     summaries = selectors.territory_summaries(request.user)
     return render(request, "dashboards/supervisor.html", _context(
-        request, Role.SUPERVISOR, summaries=summaries, programmes=ledger_selectors.programme_list(request.user)))
+        request, Role.SUPERVISOR, summaries=summaries, **territory_figures(request.user),
+        programmes=ledger_selectors.programme_list(request.user)))
 
 
 @login_required

@@ -139,6 +139,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "governance.context_processors.portal",
                 "governance.alerts.context_processors.alert_count",
+                "governance.access.navigation.top_bar",
             ],
         },
     },

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from itertools import groupby
+
 import django_filters as filters
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.choices import CallableChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -14,6 +17,18 @@ from governance.core.scoping import Action
 from governance.core.widgets import QuickSelect
 from grids.models import Level, Region
 from incidents.models import OPEN_STATUSES, Category, Incident, Severity, Source, Status, overdue_q
+
+
+def category_filter_choices() -> list:
+    """The category filter's options: grouped under their major category as the filing form groups them
+    (``incidents.forms.category_choices``), each group led by its major category, which selects the group."""
+    minors = (Category.objects.filter(is_active=True, parent__isnull=False, parent__is_active=True)
+              .select_related("parent").order_by("parent__sort_order", "parent__code", "sort_order", "code"))
+    choices: list = [("", _("All categories"))]
+    for major, group in groupby(minors, key=lambda c: c.parent):
+        choices.append((major.name, [(major.pk, _("All of %(major)s") % {"major": major.name}),
+                                     *((c.pk, c.name) for c in group)]))
+    return choices
 
 
 class IncidentFilter(filters.FilterSet):
@@ -44,6 +59,15 @@ class IncidentFilter(filters.FilterSet):
         self.filters["region"].queryset = Region.objects.restrict(user, Action.VIEW).exclude(level=Level.GRID)
         # select_related: each choice's label names its major category
         self.filters["category"].queryset = Category.objects.filter(is_active=True).select_related("parent")
+
+    @property
+    def form(self):
+        """The filter form, its category options grouped by major category (what is valid stays the queryset)."""
+        if not hasattr(self, "_form"):
+            form = super().form
+            # lazy: built only when a page draws the select, never when the API validates a query
+            form.fields["category"].widget.choices = CallableChoiceIterator(category_filter_choices)
+        return self._form
 
     def filter_open(self, queryset, name, value):
         if value is None:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from governance.core.authority import access_object, may
 from governance.core.scoping import Action, get_scope
-from incidents.models import OPEN_STATUSES, Attachment, Category, Event, Incident, UnitTask
+from incidents.models import OPEN_STATUSES, Attachment, Category, Event, Incident, Status, UnitTask
 from incidents.services import (
     DUPLICATE_LIMIT,
     DUPLICATE_RADIUS_M,
@@ -33,9 +33,15 @@ def triage_queue(user) -> QuerySet[Incident]:
     return incident_list(user, Action.TRIAGE).filter(status__in=OPEN_STATUSES)
 
 
+# What a unit's queue holds: dispatched to it (waiting for its report) and reported back (waiting for the command
+# centre's verification). An incident accepted again (unparked, or sent back) waits for the command centre, not
+# the unit. The queue page offers exactly these statuses as filters.
+UNIT_QUEUE_STATUSES = (Status.DISPATCHED, Status.HANDLED)
+
+
 def unit_queue(user) -> QuerySet[Incident]:
-    """Incidents dispatched to the user's units that wait for their report."""
-    queryset = incident_list(user, Action.HANDLE).filter(status__in=OPEN_STATUSES)
+    """Incidents dispatched to the user's units that wait for their report or its verification."""
+    queryset = incident_list(user, Action.HANDLE).filter(status__in=UNIT_QUEUE_STATUSES)
     scope = get_scope(user)
     if scope.everything:
         return queryset

@@ -72,9 +72,7 @@ def decorate(incidents, now: datetime | None = None):
 
 
 def render_page(request, template: str, context: dict, *, status: int = 200):
-    """Render an incident page with the links its user's roles call for."""
-    scope = get_scope(request.user)
-    context["nav"] = {action: not scope.is_empty(action) for action in (Action.REPORT, Action.TRIAGE, Action.HANDLE)}
+    """Render an incident page (the top bar's links come from ``governance.access.navigation``)."""
     return render(request, template, context, status=status)
 
 
@@ -232,7 +230,11 @@ def filing_messages() -> dict[str, str]:
         "outside_regions": _("This point lies outside your grids; you can only file in your own grids."),
         "locating": _("Finding your location…"),
         "geo_unsupported": _("This browser cannot tell your location: tap the map instead."),
-        "geo_failed": _("Your location is not available (%(reason)s): tap the map instead."),
+        # One message per reason the browser gives (its own error text is English whatever the page's language).
+        "geo_denied": _("This page may not know your location: allow it in the browser's settings, or tap the map."),
+        "geo_unavailable": _("Your location cannot be found right now (no satellite or network fix): tap the map."),
+        "geo_timeout": _("Finding your location took too long: try again, or tap the map."),
+        "geo_failed": _("Your location is not available: tap the map instead."),
         "accuracy": _("accurate to about %(m)s m"),
         "distance": _("%(m)s m away"),
     }
@@ -319,7 +321,7 @@ def unit_queue(request):
     return _list_page(request, selectors.unit_queue(request.user), template="incidents/unit_queue.html", extra={
         "units": governance_selectors.units_of(request.user, Action.HANDLE),
         "next": request.get_full_path(),
-    }, statuses=OPEN_CHOICES)
+    }, statuses=[(value, label) for value, label in Status.choices if value in selectors.UNIT_QUEUE_STATUSES])
 
 
 # --- Detail and actions -------------------------------------------------------

@@ -41,7 +41,7 @@ mkdir -p "$(dirname "$po")"
 
 # Folders that hold no source of ours: the virtualenv, collected static files, runtime state,
 # benchmarks, tests and screenshots.
-"$python" manage.py makemessages -l zh_Hans --no-obsolete \
+"$python" manage.py makemessages -l zh_Hans --no-obsolete --no-wrap \
     --ignore=.venv --ignore=staticfiles --ignore=var --ignore=bench --ignore=tests \
     --ignore=test-artifacts --ignore=node_modules
 "$python" manage.py compilemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --ignore=var

@@ -150,6 +150,8 @@ class RegionMeasuresSerializer(serializers.Serializer):
     open = serializers.IntegerField()
     overdue = serializers.IntegerField()
     closed = serializers.IntegerField()
+    closure_rate = serializers.FloatField(allow_null=True, help_text="closed / all but voided and merged, 0..1; "
+                                                                      "null when there is none")
     on_time_rate = serializers.FloatField(allow_null=True, help_text="closed on time / closed, 0..1; null when "
                                                                       "none is closed")
 

@@ -439,6 +439,8 @@ def region_measures(row: dict) -> dict:
         "open": int(row.get("open") or 0),
         "overdue": int(row.get("overdue") or 0),
         "closed": closed,
+        # the same rate as the territory's (``_figures_from``): closed / all but voided and merged
+        "closure_rate": _rate(closed, int(row.get("total") or 0) - int(row.get("dropped") or 0)),
         "on_time_rate": _rate(int(row.get("closed_on_time") or 0), closed),
     }
 

@@ -98,7 +98,7 @@ def map_config(request, *, big_screen: bool = False) -> dict:
             "grid": _("Grid"), "reportedAt": _("Reported at"), "dueAt": _("Due"), "address": _("Address"),
             "unitLabel": _("Lead unit"), "close": _("Close"), "asOf": _("as of %(time)s"),
             "trend": _("Last 30 days"), "byCategory": _("By category"), "byRegion": _("By sub-region"),
-            "overdueFlag": _("overdue"), "noData": _("No incidents."),
+            "overdueFlag": _("Overdue"), "noData": _("No incidents."),
         },
     }
 

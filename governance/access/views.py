@@ -41,7 +41,12 @@ def region_detail(request, pk: int):
     region = access_object(Region.objects.all(), request.user, pk=pk)
     children = Region.objects.restrict(request.user).filter(
         path__startswith=region.path, depth=region.depth + 1).order_by("path")
-    ancestors = Region.objects.filter(path__in=region.ancestor_paths()).order_by("depth")
+    ancestors = list(Region.objects.filter(path__in=region.ancestor_paths()).order_by("depth"))
+    # A region above the user's territory is named in the breadcrumbs but not linked (its page would be a 404).
+    openable = set(Region.objects.restrict(request.user).filter(pk__in=[a.pk for a in ancestors])
+                   .values_list("pk", flat=True))
+    for ancestor in ancestors:
+        ancestor.openable = ancestor.pk in openable
     workers = RoleAssignment.objects.active().filter(region=region, role=Role.GRID_WORKER).select_related("user")
     units = Unit.objects.restrict(request.user).filter(home_region=region)
     return render(request, "grids/region_detail.html", {

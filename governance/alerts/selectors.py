@@ -28,6 +28,12 @@ def alert_get(user, pk: int) -> Alert | None:
     return alert_feed(user).filter(pk=pk).first()
 
 
+def other_alerts_of_subject(user, alert: Alert, *, limit: int = 10) -> list[Alert]:
+    """The user's other alerts about the same subject (earlier deadlines of the same incident…), newest first."""
+    return list(alert_feed(user).filter(subject_type=alert.subject_type, subject_id=alert.subject_id)
+                .exclude(pk=alert.pk)[:limit])
+
+
 def unread_alerts(user) -> QuerySet[Alert]:
     """Open alerts of the user's territory that nobody at the addressee acknowledged and the user has not read."""
     read = AlertRead.objects.filter(alert=OuterRef("pk"), user=user)

@@ -42,7 +42,10 @@ def detail(request, pk: int):
         raise Http404
     if not alert.read_by_me:  # opening an alert reads it, for this user alone
         services.alert_mark_read(alerts=[alert.pk], actor=request.user)
-    return render(request, "alerts/detail.html", {"alert": alert})
+        alert.read_by_me = True
+    return render(request, "alerts/detail.html", {
+        "alert": alert, "others": selectors.other_alerts_of_subject(request.user, alert),
+    })
 
 
 @login_required

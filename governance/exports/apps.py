@@ -13,3 +13,9 @@ class ExportsConfig(AppConfig):
         # Each app registers its export kinds in its own ``exports`` module, as it registers its admin:
         # the kernel names no app.
         autodiscover_modules("exports")
+
+        from governance.access.navigation import register_nav_link
+        from governance.core.scoping import Action
+
+        register_nav_link("exports", _("My exports"), "exports:list", order=70, actions={Action.VIEW},
+                          also_current={"exports:progress"})

@@ -12,3 +12,19 @@ class LedgersConfig(AppConfig):
         from governance.ledgers.watcher import register_ledger_watcher
 
         register_ledger_watcher()  # the alert sweep watches deadlines and missing filings
+        register_nav_links()
+
+
+def register_nav_links() -> None:
+    """The ledger pages in the top bar of those who work on pilot tasks: supervisors, units, administrators."""
+    from governance.access.models import Role
+    from governance.access.navigation import register_nav_link
+
+    people = {Role.SUPERVISOR, Role.UNIT_HANDLER, Role.ADMINISTRATOR}
+    register_nav_link("ledgers", _("Pilot tasks"), "ledgers:index", order=50, roles=people,
+                      also_current={"ledgers:dashboard", "ledgers:my-filings", "ledgers:responsibility",
+                                    "ledgers:import"})
+    register_nav_link("ledger-notices", _("Supervision notices"), "ledgers:notices", order=51, roles=people,
+                      also_current={"ledgers:notice", "ledgers:public-notices"})
+    register_nav_link("ledger-projects", _("Innovation projects"), "ledgers:projects", order=52,
+                      roles={Role.SUPERVISOR, Role.ADMINISTRATOR}, also_current={"ledgers:project"})

@@ -184,8 +184,10 @@
       }, function (error) {
         locateButton.disabled = false;
         readout.className = "readout warn";
-        readout.textContent = fmt(MSG.geo_failed, { reason: error.message || error.code });
-      }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
+        // the page's own words for each reason: the browser's error.message is English ("User denied Geolocation")
+        readout.textContent = { 1: MSG.geo_denied, 2: MSG.geo_unavailable, 3: MSG.geo_timeout }[error.code] || MSG.geo_failed;
+        // a tap asks for a fresh fix (maximumAge 0): a cached one may be from where the worker stood a minute ago
+      }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 });
     });
   }
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from governance.access.models import PersonalDataReveal
 from governance.access.personal_data import may_reveal
-from governance.core.testing import PermissionMatrix, api_client, page_client
+from governance.core.testing import PermissionMatrix, api_client, body_of, page_client
 from incidents import personal_data, services
 from tests.dashboards.conftest import world  # noqa: F401
 from tests.factories import make_user
@@ -85,13 +85,13 @@ def test_an_export_shows_whole_only_what_the_policy_allows_and_records_it(reques
     w = request.getfixturevalue("world")
     response = page_client(people.d1_command).post("/dashboards/map/export/", {
         "format": "csv", "columns": ["number", "reporter_name", "reporter_phone"]})
-    rows = {r[0]: r for r in csv.reader(io.StringIO(response.content.decode("utf-8-sig")))}
+    rows = {r[0]: r for r in csv.reader(io.StringIO(body_of(response).decode("utf-8-sig")))}
     assert rows[w.reported.number][1:] == [NAME, PHONE]
     reveal = PersonalDataReveal.objects.get()
     assert reveal.channel == "export" and w.reported.pk in reveal.subjects and reveal.count == len(reveal.subjects)
     supervisor = page_client(people.d1_supervisor).post("/dashboards/map/export/", {
         "format": "csv", "columns": ["number", "reporter_name", "reporter_phone"]})
-    rows = {r[0]: r for r in csv.reader(io.StringIO(supervisor.content.decode("utf-8-sig")))}
+    rows = {r[0]: r for r in csv.reader(io.StringIO(body_of(supervisor).decode("utf-8-sig")))}
     assert rows[w.reported.number][1:] == ["张*", "138****5678"]
     assert PersonalDataReveal.objects.count() == 1, "nothing shown whole, nothing recorded"
 
