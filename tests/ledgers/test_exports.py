@@ -113,3 +113,23 @@ def test_an_unseen_programme_is_refused(filed, lp):
     response = page_client(lp.nobody).post("/exports/new/ledger_progress/", {"programme": filed.programme.pk,
                                                                              "format": "xlsx"})
     assert response.status_code in (400, 403)
+
+
+def test_a_large_report_runs_as_a_background_job(filed, lp, monkeypatch):
+    from governance.exports import services as export_services
+    from governance.exports.kinds import get_kind
+    from governance.exports.models import ExportJob
+
+    monkeypatch.setattr(get_kind("ledger_progress"), "sync_limit", 0)
+    monkeypatch.setattr(export_services, "enqueue", lambda task, *args: True)  # the worker has not started yet
+    response = page_client(lp.d2_supervisor, language="en").post(
+        "/exports/new/ledger_progress/", {"programme": filed.programme.pk, "format": "xlsx"})
+    job = ExportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/exports/{job.pk}/"
+    export_services.export_run(job_id=job.pk)  # what the Celery task runs
+    job.refresh_from_db()
+    assert job.status == "done" and job.total == 2 + 5  # the district's two responsibilities, the five tasks
+    download = page_client(lp.d2_supervisor).get(f"/exports/{job.pk}/download/")
+    book = load_workbook(io.BytesIO(body_of(download)))
+    assert {r[2] for r in book["Progress report"].iter_rows(min_row=2, values_only=True)} == {"东区公安分局"}
+    assert page_client(lp.d1_supervisor).get(f"/exports/{job.pk}/download/").status_code == 404
