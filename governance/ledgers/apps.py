@@ -21,10 +21,10 @@ def register_nav_links() -> None:
     from governance.access.navigation import register_nav_link
 
     people = {Role.SUPERVISOR, Role.UNIT_HANDLER, Role.ADMINISTRATOR}
-    register_nav_link("ledgers", _("Pilot tasks"), "ledgers:index", order=50, roles=people,
+    register_nav_link("ledgers", _("Pilot tasks"), "ledgers:index", order=55, roles=people,
                       also_current={"ledgers:dashboard", "ledgers:my-filings", "ledgers:responsibility",
                                     "ledgers:import"})
-    register_nav_link("ledger-notices", _("Supervision notices"), "ledgers:notices", order=51, roles=people,
+    register_nav_link("ledger-notices", _("Supervision notices"), "ledgers:notices", order=56, roles=people,
                       also_current={"ledgers:notice", "ledgers:public-notices"})
-    register_nav_link("ledger-projects", _("Innovation projects"), "ledgers:projects", order=52,
+    register_nav_link("ledger-projects", _("Innovation projects"), "ledgers:projects", order=57,
                       roles={Role.SUPERVISOR, Role.ADMINISTRATOR}, also_current={"ledgers:project"})
