@@ -139,11 +139,6 @@ class Task(MP_Node):
     def is_requirement(self) -> bool:
         return self.numchild == 0
 
-    @property
-    def level_label(self) -> str:
-        return str({1: _("Key task"), 2: _("Sub-task")}.get(self.depth, _("Requirement"))) \
-            if not self.is_requirement else str(_("Requirement"))
-
     @classmethod
     def scope_q(cls, scope: Scope, action: str) -> Q | None:
         q, matched = Q(), False
