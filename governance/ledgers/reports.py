@@ -322,7 +322,7 @@ def write_pdf(out: IO[bytes], report: Report, *, on_row=None) -> None:
                    [12, 100, 24, 22, 28, 30, 28, 26], {1}),
              Paragraph(_("Progress by key task and unit"), heading),
              table([_("Code"), _("Key task"), _("Unit"), _("Requirements"), _("Progress (%)"), _("Lagging")],
-                   key_task_unit_rows(report), [14, 120, 80, 24, 24, 18], {1, 2}),
+                   key_task_unit_rows(report), [14, 110, 80, 24, 24, 18], {1, 2}),
              Paragraph(_("Lagging requirements"), heading),
              table([_("Code"), _("Requirement"), _("Unit"), _("Deadline"), _("Progress (%)"), _("Why")],
                    [[node.code, node.title, s.unit_name, f"{node.deadline:%Y-%m-%d}" if node.deadline else "",
