@@ -17,6 +17,7 @@ from typing import IO
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from governance.core import spreadsheets
 from governance.ledgers import periods, progress
@@ -35,6 +36,11 @@ class Sheet:
     freeze: str = "A2"
 
 
+def _deadline() -> str:
+    """A pilot task's deadline is its 完成时限 (an incident's is its 办理时限)."""
+    return pgettext("pilot task", "Deadline")
+
+
 def _pct(value: float | None):
     return None if value is None else round(value, 1)
 
@@ -49,7 +55,7 @@ def task_sheet(report: Report) -> Sheet:
     rows = [[f.node.code, f.node.title, _level(f.node, f), f.node.lead_unit, f.node.leader, float(f.node.weight),
              f.node.deadline, _pct(f.progress), f.requirements, f.lagging] for f in report.rows]
     return Sheet(_("Progress by task"), [_("Code"), _("Task"), _("Level"), _("Lead unit"), _("Lead leader"),
-                                         _("Weight"), _("Deadline"), _("Progress (%)"), _("Requirements"),
+                                         _("Weight"), _deadline(), _("Progress (%)"), _("Requirements"),
                                          _("Lagging")], rows, freeze="C2")
 
 
@@ -65,7 +71,7 @@ def lagging_sheet(report: Report) -> Sheet:
     """Streamed (it may be long): widths from the titles and names the report holds, not from the rows."""
     rows = ([node.code, node.title, s.unit_name, node.deadline, _pct(s.percent),
              _("yes") if s.overdue else "", "、".join(s.missing)] for s, node in report.lagging_rows)
-    header = [_("Code"), _("Requirement"), _("Unit"), _("Deadline"), _("Progress (%)"), _("Overdue"),
+    header = [_("Code"), _("Requirement"), _("Unit"), _deadline(), _("Progress (%)"), _("Overdue"),
               _("Missing periods")]
     widths = [8, _title_width(report), _unit_width(report), 11, 10, 6, 40]
     return Sheet(_("Lagging requirements"), header, rows, widths=widths, freeze="C2")
@@ -122,7 +128,7 @@ def matrix_rows(report: Report, months: list[periods.Period]) -> Iterable[list]:
 
 def matrix_sheet(report: Report) -> Sheet:
     months = month_columns(report)
-    header = [_("Code"), _("Requirement"), _("Unit"), _("Filing cycle"), _("Deadline"), _("Progress (%)"),
+    header = [_("Code"), _("Requirement"), _("Unit"), _("Filing cycle"), _deadline(), _("Progress (%)"),
               *[p.key for p in months]]
     widths = [8, _title_width(report), _unit_width(report), 8, 11, 10, *[8] * len(months)]
     return Sheet(_("Progress report"), header, matrix_rows(report, months), widths=widths, freeze="D2")
@@ -324,7 +330,7 @@ def write_pdf(out: IO[bytes], report: Report, *, on_row=None) -> None:
              table([_("Code"), _("Key task"), _("Unit"), _("Requirements"), _("Progress (%)"), _("Lagging")],
                    key_task_unit_rows(report), [14, 110, 80, 24, 24, 18], {1, 2}),
              Paragraph(_("Lagging requirements"), heading),
-             table([_("Code"), _("Requirement"), _("Unit"), _("Deadline"), _("Progress (%)"), _("Why")],
+             table([_("Code"), _("Requirement"), _("Unit"), _deadline(), _("Progress (%)"), _("Why")],
                    [[node.code, node.title, s.unit_name, f"{node.deadline:%Y-%m-%d}" if node.deadline else "",
                      _pct(s.percent), " ".join(filter(None, [_("Overdue") if s.overdue else "",
                                                             ("、".join(s.missing) if s.missing else "")]))]
