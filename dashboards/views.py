@@ -16,6 +16,7 @@ from governance.access import selectors
 from governance.access.models import Role
 from governance.calendar import workcalendar
 from governance.core.scoping import Action, get_scope
+from governance.ledgers import selectors as ledger_selectors
 from incidents import selectors as incident_selectors
 from incidents.models import Status, overdue_q
 from incidents.views import decorate
@@ -78,6 +79,7 @@ def unit_handler(request):
     return render(request, "dashboards/unit.html", _context(
         request, Role.UNIT_HANDLER, units=units, counts=incident_counts(queue),
         recent=decorate(list(queue.filter(status=Status.DISPATCHED)[:RECENT])),
+        programmes=ledger_selectors.programme_list(request.user),
     ))
 
 
@@ -110,7 +112,8 @@ def supervisor(request):
     _require_role(request, Role.SUPERVISOR)
     summaries = selectors.territory_summaries(request.user)
     return render(request, "dashboards/supervisor.html", _context(
-        request, Role.SUPERVISOR, summaries=summaries, **territory_figures(request.user)))
+        request, Role.SUPERVISOR, summaries=summaries, **territory_figures(request.user),
+        programmes=ledger_selectors.programme_list(request.user)))
 
 
 @login_required

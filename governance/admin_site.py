@@ -14,6 +14,7 @@ import governance.access.admin  # noqa: F401
 import governance.alerts.admin  # noqa: F401
 import governance.calendar.admin  # noqa: F401
 import governance.exports.admin  # noqa: F401
+import governance.ledgers.admin  # noqa: F401
 import grids.admin  # noqa: F401
 import incidents.admin  # noqa: F401
 import intake.admin  # noqa: F401

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "incidents",
     "mediation",
     "intake",
+    "governance.ledgers",
     "dashboards",
 ]
 
@@ -400,6 +401,12 @@ SPECTACULAR_SETTINGS = {
         "PartyRoleEnum": "mediation.models.PartyRole",
         "RiskLevelEnum": "mediation.models.RiskLevel",
         "ReferredToEnum": "mediation.models.ReferredTo",
+        "LedgerProgressStatusEnum": "governance.ledgers.models.ProgressStatus",
+        "LedgerReviewEnum": "governance.ledgers.models.Review",
+        "LedgerNoticeStatusEnum": "governance.ledgers.models.NoticeStatus",
+        "LedgerProjectStatusEnum": "governance.ledgers.models.ProjectStatus",
+        "LedgerProjectLevelEnum": "governance.ledgers.models.ProjectLevel",
+        "LedgerCycleEnum": "governance.ledgers.periods.Cycle",
     },
 }
 

@@ -60,6 +60,7 @@ api_v1 = [
     path("", include("mediation.api_urls")),
     path("map/", include("dashboards.map.api_urls")),
     path("exports/", include("governance.exports.api_urls")),
+    path("ledgers/", include("governance.ledgers.api_urls")),
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
@@ -82,6 +83,7 @@ urlpatterns = [
     path("intake/signs/", include("intake.sign_urls")),
     path("open311/v2/", include(open311_urlpatterns)),
     path("mediation/", include("mediation.urls")),
+    path("ledgers/", include("governance.ledgers.urls")),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]

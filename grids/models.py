@@ -79,6 +79,7 @@ class Region(MP_Node):
             ("scope_triage", _("Triage and dispatch in the region's subtree")),
             ("scope_mediate", _("Mediate disputes in the region's subtree")),
             ("scope_administer", _("Administer the region's subtree")),
+            ("scope_supervise", _("Supervise pilot tasks in the region's subtree")),
         ]
         indexes = [
             # Prefix searches (path LIKE 'ABC%') on PostgreSQL need pattern ops.

@@ -4,7 +4,8 @@
 #   font, without which Chinese text renders as boxes in screenshots: the browser tests;
 # * nginx: tests/deploy runs the production recipe's proxy (deploy/nginx/) in front of gunicorn;
 # * poppler-utils and zbar-tools: tests/intake renders a printed sign (pdftoppm) and reads its QR
-#   code back (zbarimg), as a resident's phone would.
+#   code back (zbarimg), as a resident's phone would; the ledger browser test renders the exported
+#   PDF's pages as pictures (pdftoppm).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"

@@ -91,14 +91,16 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", _("Administrator")
 
 
-# What each role may do over what it is assigned to. A supervisor only reads.
+# What each role may do over what it is assigned to. A supervisor reads everything and acts only on the
+# pilot-task ledgers (``supervise``: supervision notices, accepting or returning filings).
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.GRID_WORKER: frozenset({Action.VIEW, Action.REPORT}),
     Role.COMMAND_STAFF: frozenset({Action.VIEW, Action.REPORT, Action.TRIAGE}),
     Role.UNIT_HANDLER: frozenset({Action.VIEW, Action.HANDLE}),
     Role.MEDIATOR: frozenset({Action.VIEW, Action.MEDIATE}),
-    Role.SUPERVISOR: frozenset({Action.VIEW}),
-    Role.ADMINISTRATOR: frozenset({Action.VIEW, Action.REPORT, Action.TRIAGE, Action.MEDIATE, Action.ADMINISTER}),
+    Role.SUPERVISOR: frozenset({Action.VIEW, Action.SUPERVISE}),
+    Role.ADMINISTRATOR: frozenset({Action.VIEW, Action.REPORT, Action.TRIAGE, Action.MEDIATE, Action.ADMINISTER,
+                                   Action.SUPERVISE}),
 }
 
 # Which roles are held over a region and which over a unit.

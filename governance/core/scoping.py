@@ -45,6 +45,7 @@ class Action(models.TextChoices):
     TRIAGE = "triage", "triage"
     HANDLE = "handle", "handle"
     MEDIATE = "mediate", "mediate"
+    SUPERVISE = "supervise", "supervise"  # pilot-task ledgers: supervision notices, reviewing filings
     ADMINISTER = "administer", "administer"
 
 
