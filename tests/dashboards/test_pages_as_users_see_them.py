@@ -39,12 +39,13 @@ def nav_labels(page: str) -> list[str]:
 # --- One top bar ----------------------------------------------------------------------------------
 
 EXPECTED_LINKS = {
-    "worker_g1111": ["Dashboard", "File", "Incidents", "My", "Alerts"],
-    "d1_command": ["Dashboard", "File", "Triage", "Incidents", "Map", "My", "Alerts"],
-    "d1_police_handler": ["Dashboard", "My", "Incidents", "Pilot", "Supervision", "My", "Alerts"],
-    "d1_supervisor": ["Dashboard", "Incidents", "Map", "Pilot", "Supervision", "Innovation", "My", "Alerts"],
-    "city_admin": ["Dashboard", "File", "Triage", "Incidents", "Map", "Pilot", "Supervision", "Innovation", "My",
-                   "Audit", "Administration", "Alerts"],
+    "worker_g1111": ["Dashboard", "File", "Incidents", "Dispute", "My", "Alerts"],
+    "d1_command": ["Dashboard", "File", "Triage", "Incidents", "Dispute", "Map", "My", "Alerts"],
+    "d1_police_handler": ["Dashboard", "My", "Incidents", "Dispute", "Pilot", "Supervision", "My", "Alerts"],
+    "d1_supervisor": ["Dashboard", "Incidents", "Dispute", "Map", "Pilot", "Supervision", "Innovation", "My",
+                      "Alerts"],
+    "city_admin": ["Dashboard", "File", "Triage", "Mediation", "Incidents", "Dispute", "Map", "Pilot", "Supervision",
+                   "Innovation", "My", "Audit", "Administration", "Alerts"],
 }
 
 
@@ -75,9 +76,10 @@ def test_the_top_bar_costs_at_most_one_query_once_the_scope_is_known(people, dja
     get_scope(people.d1_supervisor)  # every page has asked the scoping door already
     with django_assert_max_num_queries(1):  # the roles, for the links shown by role (the map)
         keys = [link["key"] for link in nav_links(people.d1_supervisor, current="incidents:list")]
-    assert keys == ["home", "incidents", "map", "ledgers", "ledger-notices", "ledger-projects", "exports"]
+    assert keys == ["home", "incidents", "mediation-cases", "map", "ledgers", "ledger-notices", "ledger-projects",
+                    "exports"]
     assert [link["current"] for link in nav_links(people.d1_supervisor, current="incidents:detail")] == [
-        False, True, False, False, False, False, False]
+        False, True, False, False, False, False, False, False]
 
 
 def test_an_anonymous_visitor_gets_no_links(client):
