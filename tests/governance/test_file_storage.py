@@ -65,13 +65,15 @@ def test_a_photo_goes_to_the_bucket_and_comes_back_only_through_the_scoped_view(
     filing = incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat, lng=lng,
                            photos=[photo()])
     attachment = filing.attachments[0]
-    key = f"{PREFIX}/{attachment.file.name}"
-    assert s3_server.keys(bucket, f"{PREFIX}/incidents/") == [key]
+    key, thumb = f"{PREFIX}/{attachment.file.name}", f"{PREFIX}/{attachment.thumbnail.name}"
+    assert sorted(s3_server.keys(bucket, f"{PREFIX}/incidents/")) == sorted([key, thumb]), "the photo and its thumbnail"
     assert not (settings.MEDIA_ROOT / "incidents").exists(), "nothing on the web node's disk"
-    seen = client_for(people.d1_command).get(f"/incidents/attachments/{attachment.pk}/")
-    assert seen.status_code == 200
-    assert body_of(seen) == s3_server.read(bucket, key)
-    assert client_for(people.d2_command).get(f"/incidents/attachments/{attachment.pk}/").status_code == 404
+    for path, stored in ((f"/incidents/attachments/{attachment.pk}/", key),
+                         (f"/incidents/attachments/{attachment.pk}/thumbnail/", thumb)):
+        seen = client_for(people.d1_command).get(path)
+        assert seen.status_code == 200
+        assert body_of(seen) == s3_server.read(bucket, stored)
+        assert client_for(people.d2_command).get(path).status_code == 404
 
 
 def test_an_export_is_stored_in_the_bucket_and_served_through_its_view(bucket, s3_server, people, request):
@@ -104,14 +106,16 @@ def test_expired_exports_are_deleted_from_the_bucket(bucket, s3_server, people, 
 
 def test_orphan_photos_are_found_and_deleted_in_the_bucket(bucket, s3_server, city, people, road):  # noqa: F811
     lat, lng = point(1, 2)
-    kept = incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat, lng=lng,
-                         photos=[photo()]).attachments[0].file.name
+    attachment = incident_file(reporter=people.worker_g1111, category=road, title="路面塌陷", lat=lat, lng=lng,
+                               photos=[photo()]).attachments[0]
+    kept, thumb = attachment.file.name, attachment.thumbnail.name
     folder = kept.rsplit("/", 1)[0]
     orphan = default_storage.save(f"{folder}/left-by-a-killed-process.jpg", io.BytesIO(b"\xff\xd8"))
     assert reclaim_orphan_photos() == [], "younger than an hour: a filing may still be committing it"
     deleted = reclaim_orphan_photos(now=timezone.now() + timedelta(seconds=2), grace=timedelta(0))
     assert deleted == [orphan]
-    assert s3_server.keys(bucket, f"{PREFIX}/incidents/") == [f"{PREFIX}/{kept}"]
+    stays = sorted([f"{PREFIX}/{kept}", f"{PREFIX}/{thumb}"])
+    assert sorted(s3_server.keys(bucket, f"{PREFIX}/incidents/")) == stays, "a photo and its row's thumbnail stay"
 
 
 def test_a_store_that_refuses_connections_fails_the_export_saying_so(people, request, settings):
