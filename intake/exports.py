@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from governance.core.errors import InvalidInput
+from governance.core.errors import InvalidInput, NotFoundError
 from governance.core.scoping import Action, get_scope
 from governance.exports.kinds import ExportKind, ExportRun, register
 from grids.models import Region
@@ -28,6 +28,8 @@ class GridSignsExport(ExportKind):
         region = None
         if raw.isdigit():
             region = Region.objects.restrict(user, Action.VIEW).defer("boundary").filter(pk=int(raw)).first()
+            if region is None:  # hidden is missing: a region outside the user's territory is not named back
+                raise NotFoundError(_("Unknown region."))
         if region is None:
             raise InvalidInput(_("Choose a region of your territory."), code="invalid_filters",
                                field_errors={"region": [_("Unknown region.")]})

@@ -266,7 +266,13 @@ def requests_collection(request, fmt: str):
 
 def _create(request, fmt: str):
     principal = _principal(request, "create_request")
-    _jurisdiction(request)
+    jurisdiction = _jurisdiction(request)
+    territory = principal.key.territory.path
+    if jurisdiction is not None and not (jurisdiction.path.startswith(territory)
+                                         or territory.startswith(jurisdiction.path)):
+        # A jurisdiction that shares no ground with the key's territory is not one this key files into; it is
+        # answered as an unknown one (the spec's 404 for jurisdiction_id), so a key learns nothing outside it.
+        raise Open311Error(404, _("jurisdiction_id not found: %(code)s") % {"code": jurisdiction.code[:40]})
     code = _param(request, "service_code")
     if not code:
         raise Open311Error(400, _("service_code was not provided."))
@@ -295,7 +301,8 @@ def _create(request, fmt: str):
     submission = services.open311_file(
         api_key=principal.key, category=category, description=description, lat=lat, lng=lng, address=address,
         attributes={**attributes, **extra}, name=name, phone=_param(request, "phone")[:20],
-        title=attributes.get("title", ""), severity=severity, media=request.FILES.getlist("media"))
+        title=attributes.get("title", ""), severity=severity, media=request.FILES.getlist("media"),
+        jurisdiction=jurisdiction)
     return answer(fmt, "service_requests", [{
         "service_request_id": submission.incident.number, "token": submission.tracking_code,
         "service_notice": _("Received by the %(city)s command centre.") % {"city": settings.CITY_NAME},

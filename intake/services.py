@@ -181,8 +181,12 @@ def quick_report_file(*, sign: Sign, category: Category, description: str, photo
 def open311_file(*, api_key: ApiKey, category: Category, description: str, lat: float | None, lng: float | None,
                  address: str = "", attributes: dict | None = None, name: str = "", phone: str = "",
                  title: str = "", severity: str | None = None, media: Sequence = (),
-                 now: datetime | None = None) -> Submission:
-    """An Open311 ``POST requests``: filed where the point lies if the key's territory holds it."""
+                 jurisdiction: Region | None = None, now: datetime | None = None) -> Submission:
+    """An Open311 ``POST requests``: filed where the point lies if the key's territory holds it.
+
+    With a ``jurisdiction`` (the request's ``jurisdiction_id``), the grid it lands in must lie in that region too:
+    a report is never filed outside the jurisdiction its sender named (nothing is written then).
+    """
     grid = None
     if lat is None or lng is None:
         if not address:
@@ -197,5 +201,9 @@ def open311_file(*, api_key: ApiKey, category: Category, description: str, lat: 
                                description=description or "", address=address, source=api_key.source,
                                severity=severity,
                                photos=media, reporter_name=name, reporter_phone=phone, grid=grid, now=now)
+        if jurisdiction is not None and not filing.incident.grid.path.startswith(jurisdiction.path):
+            raise InvalidInput(_("The location is outside the jurisdiction %(code)s.") % {"code": jurisdiction.code},
+                               code="outside_jurisdiction",
+                               field_errors={"jurisdiction_id": [_("Not where the report is.")]})
         return _new_submission(incident=filing.incident, channel=Submission.Channel.OPEN311, api_key=api_key,
                                attributes=attributes or {}, created_at=filing.incident.reported_at)

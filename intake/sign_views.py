@@ -36,13 +36,17 @@ def sign_list(request):
         region = regions.order_by("depth", "path").first()
         if region is None:
             raise Http404
-    grids = list(signs.grids_for_signs(request.user, region)[:500])
+    # Every grid of the region the user sees, with its sign's state; the print link only where the user manages
+    # the signs (printing issues a sign). A supervisor, who only sees, follows which grids have a sign.
+    grids = list(regions.grids().filter(path__startswith=region.path).order_by("path")[:500])
+    printable = set(signs.grids_for_signs(request.user, region).filter(pk__in=[g.pk for g in grids])
+                    .values_list("pk", flat=True))
     in_force = {s.grid_id: s for s in Sign.objects.filter(grid__in=grids, revoked_at__isnull=True)}
-    rows = [(grid, in_force.get(grid.pk)) for grid in grids]
+    rows = [(grid, in_force.get(grid.pk), grid.pk in printable) for grid in grids]
     choices = regions.filter(level__lte=Level.COMMUNITY).order_by("path")[:300]
     return render(request, "intake/signs.html", {
         "region": region, "rows": rows, "choices": choices, "export": export_controls(request, "grid_signs"),
-        "base_url": _base(request)})
+        "read_only": bool(rows) and not printable, "base_url": _base(request)})
 
 
 @login_required

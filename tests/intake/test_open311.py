@@ -237,7 +237,8 @@ def test_post_with_an_address_and_no_point_goes_to_the_keys_intake_grid(client, 
 POST_ERRORS = [  # (case, the spec's status); the revoked key last, since it ends the key
     ("bad_key", 403), ("no_key", 403), ("unknown_service", 404), ("no_service", 400), ("no_location", 400),
     ("outside_territory", 403), ("bad_attribute", 400), ("bad_severity", 400), ("bad_lat", 400),
-    ("unknown_jurisdiction", 404), ("revoked_key", 403),
+    ("unknown_jurisdiction", 404), ("foreign_jurisdiction", 404), ("point_outside_jurisdiction", 400),
+    ("address_outside_jurisdiction", 400), ("revoked_key", 403),
 ]
 
 
@@ -251,6 +252,12 @@ def test_post_errors_are_the_specs(client, world, fmt):
             "outside_territory": dict(zip(("lat", "long"), point(5, 1), strict=True)),
             "bad_attribute": {"attribute": "WHISHETN", "value": "123"}, "bad_severity": {"value": "apocalyptic"},
             "bad_lat": {"lat": "nan"}, "unknown_jurisdiction": {"jurisdiction_id": "999999"},
+            # the east district exists but the key (west district) does not file there: as unknown
+            "foreign_jurisdiction": {"jurisdiction_id": "440200"},
+            # the point is in the south street's G1111, the jurisdiction named is the north street
+            "point_outside_jurisdiction": {"jurisdiction_id": "440102"},
+            # no point: the key's intake grid G1111, again not in the north street
+            "address_outside_jurisdiction": {"jurisdiction_id": "440102", "lat": "", "long": ""},
         }.get(case, {})
         if case == "revoked_key":
             services.api_key_revoke(api_key=services.api_key_from_key(world["key"]), acting_user=SYSTEM)
@@ -437,6 +444,29 @@ def test_post_multipart_with_media_stores_the_photo(client, world):
     assert response.status_code == 200, response.content
     incident = Incident.objects.get(number=as_json(response)[0]["service_request_id"])
     assert Attachment.objects.filter(incident=incident).count() == 1 and incident.category.code == "0601"
+
+
+def test_post_into_a_jurisdiction_that_holds_the_point(client, world):
+    for code in ("440100", "440101", "440101001001"):  # the key's district, a street and the grid of the point
+        response = post_example(client, world, "json", jurisdiction_id=code)
+        assert response.status_code == 200, (code, response.content)
+    assert Submission.objects.count() == 3
+    assert {i.grid for i in Incident.objects.filter(submission__isnull=False)} == {world["city"].g1111}
+
+
+def test_a_post_outside_its_jurisdiction_leaves_no_photo_behind(client, world, settings):
+    from incidents.models import Attachment
+
+    from .conftest import photo, stored_files
+
+    lat, lng = point(1.5, 2)
+    response = client.post(f"{ROOT}/requests.json", {
+        "api_key": world["key"], "jurisdiction_id": "440102", "service_code": "0601", "lat": lat, "long": lng,
+        "description": "垃圾", "media": photo()})
+    assert response.status_code == 400, response.content
+    assert as_json(response)[0]["code"] == 400 and "440102" in as_json(response)[0]["description"]
+    assert not Submission.objects.exists() and not Attachment.objects.exists()
+    assert stored_files(settings.MEDIA_ROOT) == []
 
 
 def test_jurisdiction_id_narrows_the_requests(client, world, noise_batch):

@@ -6,7 +6,7 @@ import pytest
 from django.http import QueryDict
 from django.urls import reverse
 
-from governance.core.errors import InvalidInput, PermissionDeniedError
+from governance.core.errors import InvalidInput, NotFoundError, PermissionDeniedError
 from governance.core.testing import page_client
 from governance.exports.models import ExportStatus
 from governance.exports.services import export_start
@@ -83,8 +83,10 @@ def test_a_district_batch_holds_only_what_the_owner_may_print(city, people):
 
 
 def test_the_batch_export_refuses_outside_regions_and_readers(city, people):
-    with pytest.raises(InvalidInput):
+    with pytest.raises(NotFoundError):  # hidden is missing
         export_start(owner=people.d2_command, kind="grid_signs", fmt="pdf", data=QueryDict(f"region={city.s11.pk}"))
+    with pytest.raises(InvalidInput):
+        export_start(owner=people.d1_command, kind="grid_signs", fmt="pdf", data=QueryDict("region=x"))
     for reader in (people.worker_g1111, people.d1_supervisor, make_user("plain")):
         with pytest.raises(PermissionDeniedError):
             export_start(owner=reader, kind="grid_signs", fmt="pdf", data=QueryDict(f"region={city.s11.pk}"))
@@ -133,3 +135,33 @@ def test_a_large_batch_is_drawn_by_a_worker_from_the_signs_page(city, people, mo
     assert pages(job.file.read()) == 3
     download = client.get(f"/exports/{job.pk}/download/")
     assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+
+
+def test_the_signs_doors_through_the_permission_matrix(city, people):
+    """The signs page, one grid's PDF and the batch export, by the personas of the matrix.
+
+    The street's and the district's command staff print; the supervisor, who only sees, follows the page
+    (which grids have a sign) but may not print, since printing issues a sign; the other district finds nothing.
+    """
+    from governance.core.testing import PermissionMatrix
+    from governance.exports.models import ExportJob
+
+    matrix = PermissionMatrix(allowed=[people.s11_command, people.d1_command], read_only=[people.d1_supervisor],
+                              outside=[people.d2_command])
+    matrix.read(reverse("intake-signs:list"), data={"region": city.s11.pk})
+    pdf = reverse("intake-signs:sign-pdf", args=[city.g1111.pk])
+    for user, prints in ((people.s11_command, True), (people.d1_supervisor, False)):
+        html = page_client(user).get(reverse("intake-signs:list"), {"region": city.s11.pk}).content.decode()
+        assert "南一网格" in html and "南二网格" in html
+        assert (pdf in html) is prints and ('action="/exports/new/grid_signs/"' in html) is prints
+
+    in_force = lambda: sorted(Sign.objects.filter(revoked_at__isnull=True).values_list("grid__code", "pk"))  # noqa: E731
+    response = matrix.act(pdf, method="get", ok=[200], snapshot=in_force)
+    assert response["Content-Type"] == "application/pdf" and pages(response.content) == 1
+    assert [code for code, _pk in in_force()] == ["440101001001"]  # printing issued it, once
+
+    jobs = lambda: list(ExportJob.objects.values_list("pk", flat=True))  # noqa: E731
+    matrix.act("/exports/new/grid_signs/", data={"format": "pdf", "region": city.s11.pk,
+                                                 "base_url": "http://testserver/"}, ok=[200], snapshot=jobs)
+    assert sorted(ExportJob.objects.values_list("owner__username", "status")) == [
+        ("d1_command", ExportStatus.DONE), ("s11_command", ExportStatus.DONE)]  # the allowed, and nobody else
