@@ -197,7 +197,7 @@ def pdf(args, reports) -> None:
     from pypdf import PdfReader
 
     pages = len(PdfReader(io.BytesIO(out.getvalue())).pages)
-    print(f"pdf         : {pdf_s:6.2f} s  {out.tell() / 1e6:5.1f} MB  {pages} pages, font {reports.pdf_font()} "
+    print(f"pdf         : {pdf_s:6.2f} s  {out.tell() / 1e6:5.1f} MB  {pages} pages, font {reports.cjk_font()} "
           f"(60 key tasks x {args.units} units; target < 10 s)")
 
 

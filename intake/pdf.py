@@ -1,14 +1,11 @@
 """The printable sign of a grid: A4, in Chinese, with the QR code residents scan (随手报).
 
 Drawn with reportlab; the QR code comes from segno (pure Python) and is drawn as vector squares,
-so it prints sharp at any size. The font: a TrueType CJK font when one is installed or
-configured (``PDF_CJK_FONT``; Debian's ``fonts-wqy-zenhei``), embedded so that any viewer shows
-it; else reportlab's built-in STSong-Light, which needs the viewer's own Chinese fonts.
+so it prints sharp at any size, in the portal's embedded CJK font (``governance.core.pdf.cjk_font``).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO
@@ -18,35 +15,9 @@ from django.conf import settings
 from django.utils import translation
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas
 
-FONT_CANDIDATES = ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-                   "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-                   "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-_font_name: str | None = None
-
-
-def cjk_font() -> str:
-    global _font_name
-    if _font_name is not None:
-        return _font_name
-    paths = [p for p in (getattr(settings, "PDF_CJK_FONT", ""), *FONT_CANDIDATES) if p]
-    for path in paths:
-        if os.path.exists(path):
-            try:
-                from reportlab.pdfbase.ttfonts import TTFont
-
-                pdfmetrics.registerFont(TTFont("IntakeCJK", path, subfontIndex=0))
-                _font_name = "IntakeCJK"
-                return _font_name
-            except Exception:  # noqa: BLE001 - an unreadable font file: try the next, then the built-in one
-                continue
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    _font_name = "STSong-Light"
-    return _font_name
+from governance.core.pdf import cjk_font
 
 
 @dataclass(frozen=True)

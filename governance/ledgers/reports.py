@@ -7,19 +7,17 @@ are measured on the text they hold, a CJK character counting two.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from typing import IO
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from governance.core import spreadsheets
+from governance.core.pdf import cjk_font
 from governance.ledgers import periods, progress
 from governance.ledgers.selectors import Report
 
@@ -212,29 +210,8 @@ def write_csv(out: IO[bytes], report: Report) -> None:
 
 # --- PDF ------------------------------------------------------------------------------------------------
 
-CID_FALLBACK = "STSong-Light"
 # The PDF is read at meetings: its lagging list stops here and says how many more the xlsx lists.
 PDF_LAGGING_ROWS = 500
-FONT_CANDIDATES = ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-                   "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-
-
-@lru_cache(maxsize=1)
-def pdf_font() -> str:
-    """The name of a CJK font registered with reportlab: an embedded TrueType one (``LEDGER_PDF_FONT`` or an
-    installed one), else reportlab's built-in CID font, which is not embedded (docs/decisions.md)."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    configured = getattr(settings, "LEDGER_PDF_FONT", "") or ""
-    for path in ([configured] if configured else []) + list(FONT_CANDIDATES):
-        if path and os.path.exists(path):
-            pdfmetrics.registerFont(TTFont("PortalCJK", path, subfontIndex=0))
-            return "PortalCJK"
-    pdfmetrics.registerFont(UnicodeCIDFont(CID_FALLBACK))
-    return CID_FALLBACK
-
 
 def key_task_unit_rows(report: Report) -> list[list]:
     """Per key task, each unit's weighted progress under it (the unit's responsibilities only)."""
@@ -268,7 +245,7 @@ def write_pdf(out: IO[bytes], report: Report, *, on_row=None) -> None:
     from reportlab.lib.units import mm
     from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
-    font = pdf_font()
+    font = cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=8.5, leading=11, wordWrap="CJK")
     heading = ParagraphStyle("heading", fontName=font, fontSize=13, leading=18, spaceBefore=6, spaceAfter=4)
     title_style = ParagraphStyle("title", fontName=font, fontSize=17, leading=22, spaceAfter=6)

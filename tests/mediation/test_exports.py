@@ -80,7 +80,7 @@ def test_the_court_result_sheet_is_a_pdf_with_an_embedded_cjk_font(register_case
 
 
 def test_the_cjk_font_falls_back_to_stsong_when_none_is_installed(settings, monkeypatch):
-    from mediation import pdf
+    from governance.core import pdf
 
     pdf.cjk_font.cache_clear()
     monkeypatch.setattr(pdf, "CANDIDATES", ())
