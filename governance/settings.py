@@ -496,6 +496,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Exports: hours a finished export's file is kept before the expiry task deletes it (the job stays as the record).
 EXPORT_RETENTION_HOURS = env.int("EXPORT_RETENTION_HOURS", default=24)
+# A CJK TrueType font (.ttf/.ttc) that every PDF embeds; empty: the first of Debian's that is installed
+# (fonts-wqy-zenhei, fonts-noto-cjk, ...), else reportlab's STSong-Light, which is not embedded.
+PDF_CJK_FONT = env.str("PDF_CJK_FONT", default="")
 # Intake (residents' QR quick reports, Open311; intake/ratelimit.py): the minor categories residents may
 # choose (codes of minor categories or of their major ones), photo limits, and rate limits "count/seconds".
 INTAKE_RESIDENT_CATEGORIES = env.list("INTAKE_RESIDENT_CATEGORIES", default=[
