@@ -5,6 +5,8 @@ posts to the app's own URL, and the link back to what the incident became. The a
 ``incident_hand_over`` (the incident leaves the command centre's queue: parked with its handling clock
 paused, until the review date, with a timeline event naming what it became) and, when its own
 subject is done, ``incident_conclude_handover`` (the incident is closed with an event saying how).
+The links back are scoped: ``visible`` names what the incident became only to a user who may see it
+(a case out of the user's scope is not named on the incident's page or in its API answer).
 
 Incidents imports nothing of the app: the layers point one way (docs/decisions.md).
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -45,6 +48,20 @@ class HandOver:
     url: Callable[[Incident], str]  # where the button posts (the app's own view)
     applies: Callable[[Incident], bool]  # e.g. only dispute categories
     linked: Callable[[Incident], tuple[str, str] | None]  # (label, url) of what the incident became, or None
+    # What the incident became, if this user may see it: a ``Linked``, or None (none, or out of scope).
+    visible: Callable[[Incident, Any], Linked | None] | None = None
+
+
+@dataclass(frozen=True)
+class Linked:
+    """What an incident was handed over to, as one user may see it."""
+
+    kind: str  # the hand-over's key ("mediation")
+    id: int
+    number: str
+    label: str  # for the incident's page ("Mediation case TJ...")
+    page_url: str
+    api_url: str
 
 
 HANDOVERS: dict[str, HandOver] = {}
@@ -63,14 +80,21 @@ def offered_handovers(user, incident: Incident) -> list[HandOver]:
     return [h for h in HANDOVERS.values() if h.applies(incident) and h.linked(incident) is None]
 
 
-def links(incident: Incident) -> list[tuple[str, str]]:
-    """What the incident was handed over to, as (label, url) for its page."""
+def visible_links(user, incident: Incident) -> list[Linked]:
+    """What the incident was handed over to that this user may see (scoped by the app that holds it)."""
     found = []
     for handover in HANDOVERS.values():
-        link = handover.linked(incident)
+        if handover.visible is None:
+            continue
+        link = handover.visible(incident, user)
         if link is not None:
             found.append(link)
     return found
+
+
+def links(user, incident: Incident) -> list[tuple[str, str]]:
+    """What the incident was handed over to, as (label, url) for its page: only what the user may see."""
+    return [(link.label, link.page_url) for link in visible_links(user, incident)]
 
 
 def incident_hand_over(*, incident: Incident | int, actor, key: str, reference: str, review_on: date, note: str = "",

@@ -28,6 +28,7 @@ from governance.core.names import display_name
 from governance.core.scoping import Action
 from grids.models import Level, Region
 from incidents.categories import category_by_code, category_by_id
+from incidents.handovers import visible_links
 from incidents.models import Attachment, Category, Event, Incident, Severity, Source, UnitTask, is_overdue
 from incidents.services import MAX_PHOTOS
 
@@ -425,6 +426,14 @@ class AvailableActionSerializer(serializers.Serializer):
     url = serializers.CharField(help_text=_("POST here to take the action."))
 
 
+class HandoverLinkSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text=_("What the incident was handed over to, e.g. \"mediation\"."))
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    url = serializers.CharField(help_text=_("Its API endpoint."))
+    page_url = serializers.CharField(help_text=_("Its page."))
+
+
 class IncidentDetailSerializer(IncidentSerializer):
     """One incident with its timeline, unit tasks, attachments and the actions the user may take.
 
@@ -439,12 +448,14 @@ class IncidentDetailSerializer(IncidentSerializer):
     unit_tasks = UnitTaskSerializer(source="active_tasks", many=True, read_only=True)
     attachments = AttachmentSerializer(source="photos", many=True, read_only=True)
     available_actions = serializers.SerializerMethodField()
+    handovers = serializers.SerializerMethodField(
+        help_text=_("What the incident was handed over to (a mediation case), only what the user may see."))
 
     class Meta(IncidentSerializer.Meta):
         fields = [*IncidentSerializer.Meta.fields, "description", "reporter", "reporter_phone", "accepted_at",
                   "dispatched_at", "handled_at", "closed_at", "deadline_note", "accept_warn_at", "handle_warn_at",
                   "handle_days_left", "satisfaction", "escalation_count",
-                  "updated_at", "events", "unit_tasks", "attachments", "available_actions"]
+                  "updated_at", "events", "unit_tasks", "attachments", "available_actions", "handovers"]
         read_only_fields = fields
 
     def get_reporter_phone(self, incident: Incident) -> str:
@@ -454,6 +465,15 @@ class IncidentDetailSerializer(IncidentSerializer):
     def get_available_actions(self, incident: Incident) -> list[dict]:
         """Built by the API from the one table of actions (``incidents.api.detail_context``)."""
         return self.context.get("available_actions", [])
+
+    @extend_schema_field(HandoverLinkSerializer(many=True))
+    def get_handovers(self, incident: Incident) -> list[dict]:
+        request = self.context.get("request")
+        if request is None:
+            return []
+        return [{"kind": link.kind, "id": link.id, "number": link.number,
+                 "url": _absolute(request, link.api_url), "page_url": _absolute(request, link.page_url)}
+                for link in visible_links(request.user, incident)]
 
 
 class RevealInput(serializers.Serializer):

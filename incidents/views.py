@@ -360,7 +360,7 @@ def _detail_context(request, incident: Incident, *, bound: ActionForm | None = N
         "reporter_contact": reporter_contact(request, incident),
         # what apps above incidents offer (a dispute's transfer to mediation), and what it became
         "handovers": [(h.label, h.url(incident)) for h in handovers.offered_handovers(request.user, incident)],
-        "handover_links": handovers.links(incident),
+        "handover_links": handovers.links(request.user, incident),
     }
 
 

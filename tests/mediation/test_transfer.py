@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from governance.core.errors import PermissionDeniedError, TransitionNotAllowed
-from governance.core.testing import page_client
+from governance.core.testing import api_client, page_client
 from incidents.models import Event, Incident
 from incidents.models import Status as IncidentStatus
 from mediation import services
@@ -108,3 +108,30 @@ def test_transfer_through_the_api(dispute, city, people, mw):
         json.dumps({"dispute_type": mw.neighbours.pk, "organisation": city.unit_s11_mediation.pk}),
         content_type="application/json")
     assert response.status_code == 404
+
+
+def test_the_incident_api_answer_links_the_case_it_became(dispute, city, people, mw):
+    case = services.case_transfer_from_incident(acting_user=people.s11_command, incident=dispute,
+                                                dispute_type=mw.neighbours, organisation=city.unit_s11_mediation)
+    answer = api_client(people.s11_command).get(f"/api/v1/incidents/{dispute.pk}/")
+    assert answer.status_code == 200
+    [link] = answer.json()["handovers"]
+    assert link["kind"] == "mediation" and link["id"] == case.pk and link["number"] == case.number
+    assert link["url"].endswith(f"/api/v1/mediation/cases/{case.pk}/")
+    assert link["page_url"].endswith(f"/mediation/{case.pk}/")
+    # the link leads somewhere the user may go
+    assert api_client(people.s11_command).get(link["url"]).status_code == 200
+
+
+def test_a_case_out_of_scope_is_not_named_on_the_incident(dispute, s12_case, people):
+    # the incident's command centre (S11) sees the incident, but not a case of S12's committee
+    Case.objects.filter(pk=s12_case.pk).update(incident=dispute)
+    assert not Case.objects.restrict(people.s11_command).filter(pk=s12_case.pk).exists()
+    answer = api_client(people.s11_command).get(f"/api/v1/incidents/{dispute.pk}/")
+    assert answer.status_code == 200 and answer.json()["handovers"] == []
+    assert s12_case.number not in answer.content.decode()
+    page = page_client(people.s11_command).get(f"/incidents/{dispute.pk}/").content.decode()
+    assert s12_case.number not in page and f"/mediation/{s12_case.pk}/" not in page
+    # one who may see the case (the district above both streets) is shown it
+    [link] = api_client(people.d1_command).get(f"/api/v1/incidents/{dispute.pk}/").json()["handovers"]
+    assert link["number"] == s12_case.number
