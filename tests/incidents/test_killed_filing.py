@@ -47,7 +47,7 @@ def test_a_filing_killed_after_writing_photos_leaves_no_orphan_after_the_reclaim
                          photos=[photo(), photo(color=(0, 0, 255))]).incident
     root = Path(settings.MEDIA_ROOT)
     committed = files_in(root)
-    assert len(committed) == 2
+    assert len(committed) == 4  # two photos and the thumbnail made of each at upload
 
     victim = subprocess.Popen(
         [sys.executable, "-m", "tests.incidents.filing_victim", "--reporter", str(people.worker_g1111.pk),
@@ -71,7 +71,8 @@ def test_a_filing_killed_after_writing_photos_leaves_no_orphan_after_the_reclaim
             victim.wait()
 
     orphans = files_in(root) - committed
-    assert len(orphans) == 2  # two photos written, their rows never committed
+    # two photos written with their thumbnails, their rows never committed
+    assert len(orphans) == 4 and len([name for name in orphans if name.endswith(".thumb.jpg")]) == 2
     assert Incident.objects.count() == 1 and Attachment.objects.count() == 2
 
     assert reclaim_orphan_photos.apply().get() == 0  # younger than the grace: maybe still on their way
@@ -82,4 +83,5 @@ def test_a_filing_killed_after_writing_photos_leaves_no_orphan_after_the_reclaim
 
     assert sorted(reclaim(now=later)) == sorted(orphans)
     assert files_in(root) == committed
-    assert {a.file.name for a in kept.attachments.all()} == committed  # every row still has its file
+    kept_files = {name for a in kept.attachments.all() for name in (a.file.name, a.thumbnail.name)}
+    assert kept_files == committed  # every row still has its photo and its thumbnail
