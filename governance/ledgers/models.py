@@ -261,12 +261,10 @@ def evidence_path(instance: Evidence, filename: str) -> str:
     return f"ledgers/evidence/{now:%Y/%m}/{instance.sha256[:2]}/{instance.sha256}.{instance.extension}"
 
 
-class Evidence(models.Model):
-    """An evidence file (佐证材料) of a filing: served only through the scoping door
-    (``governance.ledgers.views.evidence_download``), never by a storage URL."""
+class StoredFile(models.Model):
+    """What the ledgers keep of every uploaded file (evidence, project attachments): checked by content,
+    stored under its hash, served only through a scope-checking view."""
 
-    filing = models.ForeignKey(Filing, on_delete=models.PROTECT, related_name="evidence")
-    file = models.FileField(upload_to=evidence_path, max_length=200)
     content_type = models.CharField(max_length=100)
     extension = models.CharField(max_length=8)
     size = models.PositiveIntegerField()
@@ -279,12 +277,24 @@ class Evidence(models.Model):
     objects = RestrictedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("evidence file")
-        verbose_name_plural = _("evidence files")
+        abstract = True
         ordering = ["uploaded_at", "pk"]
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class Evidence(StoredFile):
+    """An evidence file (佐证材料) of a filing: served only through the scoping door
+    (``governance.ledgers.views.evidence_download``), never by a storage URL."""
+
+    filing = models.ForeignKey(Filing, on_delete=models.PROTECT, related_name="evidence")
+    file = models.FileField(upload_to=evidence_path, max_length=200)
+
+    class Meta:
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+        ordering = ["uploaded_at", "pk"]
 
     @classmethod
     def scope_q(cls, scope: Scope, action: str) -> Q | None:
@@ -401,27 +411,14 @@ def project_attachment_path(instance: ProjectAttachment, filename: str) -> str:
     return f"ledgers/projects/{instance.sha256[:2]}/{instance.sha256}.{instance.extension}"
 
 
-class ProjectAttachment(models.Model):
+class ProjectAttachment(StoredFile):
     project = models.ForeignKey(InnovationProject, on_delete=models.PROTECT, related_name="attachments")
     file = models.FileField(upload_to=project_attachment_path, max_length=200)
-    content_type = models.CharField(max_length=100)
-    extension = models.CharField(max_length=8)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    original_name = models.CharField(max_length=200)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+")
-    uploaded_at = models.DateTimeField()
-
-    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("project attachment")
         verbose_name_plural = _("project attachments")
         ordering = ["uploaded_at", "pk"]
-
-    def __str__(self) -> str:
-        return self.original_name
 
     @classmethod
     def scope_q(cls, scope: Scope, action: str) -> Q | None:
