@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from governance.core.authority import access_object
@@ -102,30 +102,35 @@ def figures(cases: QuerySet[Case], now: datetime | None = None) -> Figures:
     now = now or timezone.now()
     base = cases.order_by()
     open_q = Q(status__in=sorted(OPEN_STATUSES))
-    head = base.aggregate(
+    # One grouped pass, by the type's own id (no join, a dozen groups): the figures, the by-type rows and
+    # the outcomes are added up here rather than read again in a second scan of the cases.
+    counters = dict(
         total=Count("pk"),
         open=Count("pk", filter=open_q),
         red_open=Count("pk", filter=open_q & Q(risk_level="red")),
         overdue=Count("pk", filter=Q(status__in=sorted(WAITING_STATUSES), due_at__lt=now)),
         decided=Count("pk", filter=Q(outcome__in=sorted(OUTCOMES))),
         agreed=Count("pk", filter=Q(outcome=Status.AGREEMENT)),
-        duration=Avg(ExpressionWrapper(F("outcome_at") - F("registered_at"), output_field=DurationField()),
-                     filter=Q(outcome_at__isnull=False)),
+        timed=Count("pk", filter=Q(outcome_at__isnull=False)),
         **{f"outcome_{o}": Count("pk", filter=Q(outcome=o)) for o in sorted(OUTCOMES)},
     )
-    # by type: grouped on the id (no join), named from the small type table
+    rows = list(base.values("dispute_type_id").annotate(
+        duration=Sum(ExpressionWrapper(F("outcome_at") - F("registered_at"), output_field=DurationField()),
+                     filter=Q(outcome_at__isnull=False)),
+        **counters))
+    head = {key: sum(row[key] for row in rows) for key in counters}
+    durations = [row["duration"] for row in rows if row["duration"] is not None]
+    if durations and not isinstance(durations[0], timedelta):  # SQLite answers microseconds
+        durations = [timedelta(microseconds=d) for d in durations]
+    head["duration"] = (sum(durations, timedelta()) / head["timed"]) if durations and head["timed"] else None
     names = dict(DisputeType.objects.values_list("pk", "name"))
-    by_type = sorted(({"dispute_type__name": names.get(row["dispute_type_id"], ""), "n": row["n"],
-                       "agreed": row["agreed"]}
-                      for row in base.values("dispute_type_id").annotate(
-                          n=Count("pk"), agreed=Count("pk", filter=Q(outcome=Status.AGREEMENT)))),
+    by_type = sorted(({"dispute_type__name": names.get(row["dispute_type_id"], ""), "n": row["total"],
+                       "agreed": row["agreed"]} for row in rows),
                      key=lambda row: (-row["n"], row["dispute_type__name"]))
     by_outcome = sorted(({"outcome": o, "label": Status(o).label, "n": head[f"outcome_{o}"]}
                          for o in sorted(OUTCOMES) if head[f"outcome_{o}"]),
                         key=lambda row: (-row["n"], row["outcome"]))
     duration = head["duration"]
-    if duration is not None and not isinstance(duration, timedelta):  # SQLite answers microseconds
-        duration = timedelta(microseconds=duration)
     return Figures(
         total=head["total"], open=head["open"], red_open=head["red_open"], overdue=head["overdue"],
         by_type=by_type, by_outcome=by_outcome,
