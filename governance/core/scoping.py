@@ -24,6 +24,7 @@ or, for a rule of its own, a classmethod ``scope_q(scope, action) -> Q``.
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -79,7 +80,7 @@ NOTHING = Scope()
 EVERYTHING = Scope(everything=True)
 
 
-class Principal:
+class Principal(abc.ABC):
     """A caller that is not a logged-in user: a grid's QR sign, an Open311 API key (``intake``).
 
     The door asks it for its scope (``principal_scope``) instead of reading guardian's
@@ -98,8 +99,9 @@ class Principal:
 
     label: str = ""
 
+    @abc.abstractmethod
     def principal_scope(self) -> Scope:
-        raise NotImplementedError
+        """What the credential was issued for, computed by the app that issued it."""
 
     def __str__(self) -> str:
         return self.label
