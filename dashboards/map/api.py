@@ -27,10 +27,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dashboards.map import gcj02, selectors, stats
+from dashboards.map import selectors, stats
 from governance.alerts import services as alert_services
 from governance.alerts.models import AlertKind, AlertSeverity
 from governance.alerts.selectors import unread_count
+from governance.core import gcj02
 from governance.core.api import GeoJSONGeometryField
 from governance.core.filters import MAX_ID
 from governance.core.openapi import errors

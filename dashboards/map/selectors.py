@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from dashboards.map import gcj02
 from governance.access.selectors import top_regions
 from governance.alerts.models import Alert
 from governance.alerts.selectors import alert_feed
+from governance.core import gcj02
 from governance.core.scoping import Action
 from grids.models import Level, Region
 from incidents.models import Incident, overdue_q

@@ -1,6 +1,6 @@
 import pytest
 
-from dashboards.map import gcj02
+from governance.core import gcj02
 
 
 @pytest.mark.parametrize("lat,lng", [(23.35, 116.68), (39.9087, 116.3975), (31.2304, 121.4737), (22.54, 114.06)])
