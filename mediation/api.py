@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from governance.access.models import RevealChannel
 from governance.access.personal_data import reveal
+from governance.core import gcj02
 from governance.core.api import StrictPageNumberPagination
 from governance.core.authority import access_object
 from governance.core.errors import InvalidInput
@@ -171,13 +172,25 @@ class MapRegionSerializer(serializers.Serializer):
     red = serializers.IntegerField()
 
 
+class MapQuery(serializers.Serializer):
+    coords = serializers.ChoiceField(choices=["wgs84", "gcj02"], default="wgs84",
+                                     help_text="gcj02: centres shifted for tile servers in GCJ-02, as the "
+                                               "command map asks")
+
+
 class MapView(APIView):
     @extend_schema(operation_id="mediation_map", summary="Open and red-risk cases by street, for the map",
                    description="Per street of your territory that has open cases: its centre, the open cases and "
-                               "the red-risk ones among them.",
-                   responses={200: MapRegionSerializer(many=True)})
+                               "the red-risk ones among them. The mediation figures' map and the command map's "
+                               "dispute overlay both read it.",
+                   parameters=[MapQuery], responses={200: MapRegionSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        return Response(MapRegionSerializer(selectors.by_region(request.user), many=True).data)
+        query = parse(MapQuery, request, data=request.query_params)
+        rows = selectors.by_region(request.user)
+        if query["coords"] == "gcj02":
+            for row in rows:
+                row["lat"], row["lng"] = gcj02.wgs_to_gcj(row["lat"], row["lng"])
+        return Response(MapRegionSerializer(rows, many=True).data)
 
 
 class CaseActionView(APIView):

@@ -9,7 +9,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Prefetc
 from django.utils import timezone
 
 from governance.core.authority import access_object
-from governance.core.scoping import Action
+from governance.core.scoping import Action, get_scope, scope_q
 from mediation.models import (
     OPEN_STATUSES,
     OUTCOMES,
@@ -137,6 +137,11 @@ def figures(cases: QuerySet[Case], now: datetime | None = None) -> Figures:
         success_rate=(head["agreed"] / head["decided"]) if head["decided"] else None,
         average_days=(duration.total_seconds() / 86400) if duration is not None else None,
     )
+
+
+def sees_cases(user) -> bool:
+    """Whether the one door lets the user see any case at all: the map's dispute overlay is offered then."""
+    return scope_q(Case, get_scope(user), Action.VIEW) is not None
 
 
 def by_region(user, *, boundaries: bool = False) -> list[dict]:

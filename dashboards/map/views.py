@@ -23,6 +23,7 @@ from governance.exports.views import start_export
 from grids.models import Level
 from incidents.filters import IncidentFilter
 from incidents.models import Category, Severity, Status
+from mediation import selectors as mediation_selectors
 
 MAP_ROLES = {Role.COMMAND_STAFF, Role.ADMINISTRATOR, Role.SUPERVISOR}
 # Zoom levels at which the map switches to the next region level, and to markers.
@@ -47,12 +48,31 @@ def _bounds(user) -> list[list[float]] | None:
             [max(r.max_lat for r in roots), max(r.max_lng for r in roots)]]
 
 
+def dispute_overlay(user) -> dict | None:
+    """The "Dispute cases" overlay of the map page: where to fetch it and its words, or None.
+
+    Offered only to those the one door lets see cases (``mediation.selectors.sees_cases``). The page
+    carries no figures of its own: the script asks the mediation map API (``by_region``, scoped there)
+    when the overlay is switched on, never in the first paint.
+    """
+    if not mediation_selectors.sees_cases(user):
+        return None
+    return {
+        "api": reverse("api-mediation-map"),
+        "list": reverse("mediation:list"),
+        "labels": {"layer": _("Dispute cases"), "open": _("Open cases"), "red": _("Red-risk cases")},
+    }
+
+
 def map_config(request, *, big_screen: bool = False) -> dict:
     user = request.user
     scope = get_scope(user)
     units = list(Unit.objects.restrict(user, Action.VIEW).filter(is_active=True).order_by("home_region__path", "code")
                  .values("id", "name")) if not big_screen else []
+    # The big screen has no layer control to switch the overlay on.
+    disputes = None if big_screen else dispute_overlay(user)
     return {
+        **({"disputes": disputes} if disputes else {}),
         "api": {
             "regions": reverse("api-map-regions"),
             "incidents": reverse("api-map-incidents"),

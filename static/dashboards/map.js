@@ -309,6 +309,36 @@
   };
   if (!big) { legend.addTo(map); }
 
+  // --- dispute cases: an overlay for those who may see cases (config.disputes) -----------------------
+  // Asked from the mediation map API only when switched on, never in the first paint: one circle per street
+  // at its centre, sized by its open cases, red where some are red-risk; a click opens the dispute list there.
+  var disputes = L.layerGroup();
+  var disputeRequest = 0;
+  function loadDisputes() {
+    var D = config.disputes;
+    var mine = ++disputeRequest;
+    return getJSON(D.api, new URLSearchParams({ coords: coords })).then(function (rows) {
+      if (mine !== disputeRequest) { return; }
+      disputes.clearLayers();
+      rows.forEach(function (r) {
+        var marker = L.circleMarker([r.lat, r.lng], { radius: Math.min(30, 7 + 2 * Math.sqrt(r.open)), color: "#fff",
+                                                       weight: 2, fillColor: r.red ? "#dc2626" : "#7c3aed", fillOpacity: 0.85 });
+        marker.dispute = r;
+        marker.bindTooltip(r.name + " · " + D.labels.open + " " + r.open + " · " + D.labels.red + " " + r.red);
+        var query = { region: r.region, open: "true" };
+        if (r.red) { query.risk = "red"; }
+        marker.on("click", function () { window.location.assign(D.list + "?" + new URLSearchParams(query)); });
+        disputes.addLayer(marker);
+      });
+    }).catch(function () { setStatus(T.failed, true); });
+  }
+  if (config.disputes && !big) {
+    var overlays = {};
+    overlays[config.disputes.labels.layer] = disputes;
+    L.control.layers(null, overlays, { position: "topright", collapsed: window.innerWidth < 700 }).addTo(map);
+    map.on("overlayadd", function (event) { if (event.layer === disputes) { loadDisputes(); } });
+  }
+
   // --- numbers and charts ----------------------------------------------------------------------
 
   var charts = {};
@@ -590,6 +620,10 @@
     map: map, openIncident: openIncident, refresh: refreshAll,
     regionCount: function () { return regionLayer.getLayers().length; },
     charts: charts, placeLabels: placeLabels,
-    markerCount: function () { return clusters.getLayers().length; }
+    markerCount: function () { return clusters.getLayers().length; },
+    disputes: function () {
+      var rows = disputes.getLayers().map(function (m) { return m.dispute; });
+      return { streets: rows.length, red: rows.filter(function (r) { return r.red > 0; }).length };
+    }
   };
 })();
