@@ -622,8 +622,8 @@
     charts: charts, placeLabels: placeLabels,
     markerCount: function () { return clusters.getLayers().length; },
     disputes: function () {
-      var rows = disputes.getLayers().map(function (m) { return m.dispute; });
-      return { streets: rows.length, red: rows.filter(function (r) { return r.red > 0; }).length };
+      var markers = disputes.getLayers();
+      return { streets: markers.length, red: markers.filter(function (m) { return m.options.fillColor === "#dc2626"; }).length };
     }
   };
 })();
