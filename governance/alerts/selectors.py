@@ -42,4 +42,4 @@ def unread_alerts(user) -> QuerySet[Alert]:
 
 def unread_count(user) -> int:
     """How many alerts are unread for this user, capped at ``UNREAD_COUNT_CAP + 1``."""
-    return unread_alerts(user).values("pk")[: UNREAD_COUNT_CAP + 1].count()
+    return unread_alerts(user).order_by().values("pk")[: UNREAD_COUNT_CAP + 1].count()
