@@ -24,3 +24,17 @@ class GovernanceConfig(AppConfig):
         post_save.connect(changed, sender=UserObjectPermission, weak=False, dispatch_uid="governance.scope_saved")
         post_delete.connect(changed, sender=UserObjectPermission, weak=False,
                             dispatch_uid="governance.scope_deleted")
+
+        from governance.alerts.models import Alert, AlertRead
+        from governance.alerts.selectors import alerts_changed
+
+        def badges_changed(sender, **kwargs):
+            alerts_changed()
+
+        # The unread badges are kept per process (governance.alerts.selectors.UNREAD): any saved or deleted alert
+        # or read replaces their token. The sweep's raw SQL and the bulk reads call alerts_changed() themselves.
+        for model in (Alert, AlertRead):
+            post_save.connect(badges_changed, sender=model, weak=False,
+                              dispatch_uid=f"governance.{model.__name__}_saved")
+            post_delete.connect(badges_changed, sender=model, weak=False,
+                                dispatch_uid=f"governance.{model.__name__}_deleted")

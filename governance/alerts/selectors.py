@@ -5,10 +5,23 @@ from __future__ import annotations
 from django.db.models import Exists, F, OuterRef, QuerySet
 
 from governance.alerts.models import ACT_ON_ALERT, Alert, AlertRead
-from governance.core.scoping import Action
+from governance.core.memo import SharedMemo
+from governance.core.scoping import Action, Scope, get_scope
 
 # The nav badge stops counting here ("99+"): counting is cheap only when bounded.
 UNREAD_COUNT_CAP = 99
+
+# The badge is on every page, and counting it (the scope's join, the reads' anti-join) was the largest part of a
+# page's fixed cost. Each process keeps the counts it made, per user and the scope they were counted in, while no
+# alert and no read changes (``alerts_changed``, called on commit of every write to alerts and their reads: the
+# models' receivers, the sweep, the bulk reads) and for a minute at most, like the scopes (governance.core.memo).
+UNREAD: SharedMemo[dict[int, tuple[Scope, int]]] = SharedMemo("governance:unread-alerts", dict, max_age=60)
+
+
+def alerts_changed() -> None:
+    """Alerts or their reads changed in this transaction: every badge is counted again once it commits."""
+    if not UNREAD.pending():
+        UNREAD.changed()
 
 
 def alert_feed(user, *, open_only: bool = False) -> QuerySet[Alert]:
@@ -42,4 +55,10 @@ def unread_alerts(user) -> QuerySet[Alert]:
 
 def unread_count(user) -> int:
     """How many alerts are unread for this user, capped at ``UNREAD_COUNT_CAP + 1``."""
-    return unread_alerts(user).values("pk")[: UNREAD_COUNT_CAP + 1].count()
+    counts, scope = UNREAD.get(), get_scope(user)
+    kept = counts.get(user.pk)
+    if kept is not None and kept[0] is scope:  # a scope read again since is another object: count again
+        return kept[1]
+    n = unread_alerts(user).order_by().values("pk")[: UNREAD_COUNT_CAP + 1].count()
+    counts[user.pk] = (scope, n)
+    return n

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.alerts.models import ACT_ON_ALERT, Alert, AlertRead
+from governance.alerts.selectors import alerts_changed
 from governance.core.errors import NotFoundError, PermissionDeniedError
 from governance.core.scoping import Action
 
@@ -54,4 +55,6 @@ def alert_mark_read(*, alerts, actor, now: datetime | None = None) -> int:
 def _mark_read(ids, actor, now: datetime) -> int:
     rows = [AlertRead(alert_id=pk, user=actor, read_at=now) for pk in ids]
     AlertRead.objects.bulk_create(rows, ignore_conflicts=True)
+    if rows:
+        alerts_changed()  # a bulk insert sends no signal
     return len(rows)

@@ -47,6 +47,8 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone, translation
 
+from governance.alerts.selectors import alerts_changed
+
 logger = logging.getLogger(__name__)
 
 # pg_advisory_lock key of the sweep ("alerts" in ASCII).
@@ -128,6 +130,8 @@ class SweepContext:
         self.cursor.execute(sql, params or {})
         count = max(self.cursor.rowcount, 0)
         self.counts[name] = self.counts.get(name, 0) + count
+        if count:
+            alerts_changed()  # raw SQL sends no signal: the badges are counted again when this step commits
         return count
 
     def fetch(self, sql: str, params: dict[str, Any] | None = None, *, name: str | None = None) -> list[tuple]:
