@@ -171,10 +171,11 @@ def main() -> None:
              "JOIN governance_unit o ON o.id = c.organisation_id JOIN grids_region r ON r.id = c.region_id")
     org = organisation.pk
     waiting = "('registered', 'accepted', 'in_mediation')"
-    open_ = "('registered', 'accepted', 'in_mediation', 'agreement', 'failed', 'withdrawn', 'referred', 'follow_up')"
+    # in the order the ORM writes them (sorted), which the partial index case_org_open_recent names
+    open_ = "('accepted', 'agreement', 'failed', 'follow_up', 'in_mediation', 'referred', 'registered', 'withdrawn')"
     workbench_sql = sql(
-        (f"SELECT {columns} {joins} JOIN mediation_case_mediators m ON m.case_id = c.id "
-         f"WHERE c.organisation_id = %s AND c.status IN {open_} AND m.user_id = %s "
+        (f"SELECT {columns} {joins} WHERE c.organisation_id = %s AND c.status IN {open_} AND EXISTS "
+         "(SELECT 1 FROM mediation_case_mediators m WHERE m.case_id = c.id AND m.user_id = %s) "
          f"ORDER BY c.registered_at DESC, c.id DESC LIMIT 20", [org, mediator.pk]),
         (f"SELECT {columns} {joins} WHERE c.organisation_id = %s AND c.status = 'registered' "
          f"ORDER BY c.registered_at DESC, c.id DESC LIMIT 20", [org]),

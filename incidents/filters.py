@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from governance.core.filters import IdFilter, StrictBooleanFilter
+from governance.core.filters import IdFilter, LocalDayFilter, StrictBooleanFilter
 from governance.core.scoping import Action
 from governance.core.widgets import QuickSelect
 from grids.models import Level, Region
@@ -41,8 +41,8 @@ class IncidentFilter(filters.FilterSet):
     level = filters.ChoiceFilter(field_name="responsible_level", choices=[(lv.value, lv.label) for lv in Level
                                  if lv != Level.GRID], label=_("responsible level"), widget=QuickSelect)
     overdue = StrictBooleanFilter(method="filter_overdue", label=_("overdue only"))
-    reported_after = filters.DateFilter(field_name="reported_at", lookup_expr="date__gte", label=_("reported from"))
-    reported_before = filters.DateFilter(field_name="reported_at", lookup_expr="date__lte", label=_("reported until"))
+    reported_after = LocalDayFilter(field_name="reported_at", bound="from", label=_("reported from"))
+    reported_before = LocalDayFilter(field_name="reported_at", bound="until", label=_("reported until"))
     region = filters.ModelChoiceFilter(queryset=Region.objects.none(), method="filter_region", label=_("region"),
                                        widget=QuickSelect)
     # a whole id, bounded: an id beyond a 64-bit integer made the database raise (500) instead of a 400

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from governance.core.filters import IdFilter, StrictBooleanFilter
+from governance.core.filters import IdFilter, LocalDayFilter, StrictBooleanFilter
 from governance.core.scoping import Action
 from governance.core.widgets import QuickSelect
 from grids.models import Level, Region
@@ -26,9 +26,9 @@ class CaseFilter(filters.FilterSet):
                                              widget=QuickSelect)
     source = filters.ChoiceFilter(choices=Source.choices, label=_("source"), widget=QuickSelect)
     overdue = StrictBooleanFilter(method="filter_overdue", label=_("overdue only"))
-    registered_after = filters.DateFilter(field_name="registered_at", lookup_expr="date__gte",
+    registered_after = LocalDayFilter(field_name="registered_at", bound="from",
                                           label=_("registered from"))
-    registered_before = filters.DateFilter(field_name="registered_at", lookup_expr="date__lte",
+    registered_before = LocalDayFilter(field_name="registered_at", bound="until",
                                            label=_("registered until"))
     region = filters.ModelChoiceFilter(queryset=Region.objects.none(), method="filter_region", label=_("region"),
                                        widget=QuickSelect)

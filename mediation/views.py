@@ -129,7 +129,7 @@ def workbench(request):
     now = timezone.now()
     mine = selectors.my_cases(request.user)
     rows = selectors.for_table(mine)  # the tables read ten columns, not a case's forty and its region's tree
-    own = list(rows.filter(mediators=request.user)[:selectors.WORKBENCH_LIMIT])
+    own = list(selectors.assigned_to(rows, request.user)[:selectors.WORKBENCH_LIMIT])
     unassigned = list(rows.filter(status=Status.REGISTERED)[:selectors.WORKBENCH_LIMIT])
     return render_page(request, "mediation/workbench.html", {
         "own": _table_rows(own, now), "unassigned": _table_rows(unassigned, now),

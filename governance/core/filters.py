@@ -7,9 +7,13 @@ These answer 400 (the API) or show the error next to the filter (the pages) inst
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 import django_filters as filters
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -54,3 +58,30 @@ class IdField(forms.IntegerField):
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(filters.NumberFilter):
     field_class = IdField
+
+
+class LocalDayFilter(filters.DateFilter):
+    """A day of the portal's calendar (``TIME_ZONE``) bounding a moment: ``from`` keeps what happened on that day
+    or later, ``until`` what happened on that day or earlier.
+
+    Written as a range of the column (``at >= start of the day`` / ``at < start of the next``) so that an index
+    of it serves, where django-filter's ``date__gte`` converts every row's moment to a local date first and reads
+    the whole table (a year of a district's cases took 150 ms where the index reads it in 17).
+    """
+
+    def __init__(self, *args, bound: str, **kwargs):
+        if bound not in ("from", "until"):
+            raise ValueError(f"bound is 'from' or 'until', not {bound!r}")
+        self.bound = bound
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        # The calendar's first and last days bound nothing (and their midnight has no UTC time to compare).
+        if (value <= date.min + timedelta(days=1)) if self.bound == "from" else (value >= date.max - timedelta(days=1)):
+            return qs
+        day = value if self.bound == "from" else value + timedelta(days=1)
+        start = timezone.make_aware(datetime.combine(day, time.min))
+        lookup = "gte" if self.bound == "from" else "lt"
+        return self.get_method(qs)(**{f"{self.field_name}__{lookup}": start})

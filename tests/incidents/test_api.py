@@ -1,7 +1,7 @@
 """The incidents REST API: filing, the closed loop through one endpoint per transition, errors, filters."""
 
 import re
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -527,6 +527,22 @@ def test_filters_by_date_range(people, file_incident):
     until = (timezone.localdate() - timedelta(days=5)).isoformat()
     assert ids(command.get(LIST, {"reported_after": since})) == {new.pk}
     assert ids(command.get(LIST, {"reported_before": until})) == {old.pk}
+
+
+def test_a_date_bound_is_the_portals_calendar_day_edge_to_edge(people, file_incident):
+    """Days are Beijing days: the last microsecond belongs to its day, midnight to the next; the ends bound nothing."""
+    late, early = file_incident(), file_incident()
+    day = date(2026, 3, 9)
+    midnight = timezone.make_aware(datetime(2026, 3, 10))  # Beijing midnight: 16:00 UTC on the 9th
+    Incident.objects.filter(pk=late.pk).update(reported_at=midnight - timedelta(microseconds=1))
+    Incident.objects.filter(pk=early.pk).update(reported_at=midnight)
+    command = as_user(people.d1_command)
+    assert ids(command.get(LIST, {"reported_before": day.isoformat()})) == {late.pk}
+    assert ids(command.get(LIST, {"reported_after": (day + timedelta(days=1)).isoformat()})) == {early.pk}
+    assert ids(command.get(LIST, {"reported_after": day.isoformat(), "reported_before": day.isoformat()})) == {late.pk}
+    for edge in ({"reported_after": "0001-01-01"}, {"reported_before": "9999-12-31"},
+                 {"reported_after": "0001-01-02", "reported_before": "9999-12-30"}):
+        assert ids(command.get(LIST, edge)) == {late.pk, early.pk}, edge
 
 
 def test_filters_by_region_within_scope(city, people, file_incident):
