@@ -11,17 +11,15 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.access.models import Unit
+from governance.core import files
 from governance.core.authority import actor_or_none, may
 from governance.core.errors import (
     ConflictError,
@@ -29,11 +27,10 @@ from governance.core.errors import (
     InvalidInput,
     NotFoundError,
     PermissionDeniedError,
-    StorageUnavailable,
     TransitionNotAllowed,
 )
+from governance.core.files import atomic_with_files
 from governance.core.scoping import Action, Principal, get_scope
-from governance.core.storage import STORAGE_ERRORS
 from governance.core.text import clean_text
 from grids.geometry import EARTH_RADIUS_M
 from grids.locate import locate_home
@@ -250,62 +247,18 @@ def _file(*, reporter, category: Category, title: str, lat: float, lng: float, d
     return Filing(incident, created=True, event=event, attachments=tuple(stored))
 
 
-_written_files: ContextVar[list[str] | None] = ContextVar("incident_written_files", default=None)
-
-
-@contextmanager
-def atomic_with_files():
-    """A transaction whose stored photos are deleted again if it rolls back (Django has no on_rollback).
-
-    Only when its body raised, so the transaction certainly rolled back: a commit that fails
-    may have committed, and deleting then would leave rows without files. Those files, and
-    those of a process killed before it could delete anything, are the hourly task's to find
-    (``incidents.tasks.reclaim_orphan_photos``), which deletes only files no row refers to.
-    """
-    enclosing = _written_files.get()
-    written: list[str] = []
-    token = _written_files.set(written)
-    body_raised = False
-    try:
-        with transaction.atomic():
-            try:
-                yield
-            except BaseException:
-                body_raised = True
-                raise
-    except BaseException:
-        if body_raised:
-            storage = Attachment._meta.get_field("file").storage
-            for name in written:
-                storage.delete(name)
-        raise
-    else:
-        # Only a savepoint was released: the enclosing block may still roll back and must delete these too.
-        if enclosing is not None:
-            enclosing.extend(written)
-    finally:
-        _written_files.reset(token)
-
-
 def _store_photos(incident: Incident, event: Event, cleaned, uploader, now: datetime) -> list[Attachment]:
     stored = []
-    written = _written_files.get()
     for image in cleaned:
         attachment = Attachment(
             incident=incident, event=event, content_type=image.content_type, extension=image.extension,
             size=len(image.content), width=image.width, height=image.height, sha256=image.sha256,
             original_name=image.original_name, uploaded_by=uploader, uploaded_at=now,
         )
-        try:
-            attachment.file.save(f"photo.{image.extension}", ContentFile(image.content), save=False)
-            if written is not None:
-                written.append(attachment.file.name)
-            attachment.thumbnail.save("thumb.jpg", ContentFile(image.thumbnail), save=False)
-            attachment.thumbnail_size = len(image.thumbnail)
-            if written is not None:
-                written.append(attachment.thumbnail.name)
-        except STORAGE_ERRORS as exc:  # the object store is down: the filing rolls back and says so (503)
-            raise StorageUnavailable() from exc
+        # The photo and its thumbnail are deleted again if the filing rolls back; a store that is down: 503.
+        files.store(attachment.file, f"photo.{image.extension}", image.content)
+        files.store(attachment.thumbnail, "thumb.jpg", image.thumbnail)
+        attachment.thumbnail_size = len(image.thumbnail)
         attachment.save()
         stored.append(attachment)
     return stored

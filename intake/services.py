@@ -18,10 +18,11 @@ from django.utils.translation import gettext as _
 
 from governance.core.authority import SYSTEM, actor_or_none, require_administer
 from governance.core.errors import InvalidInput, PermissionDeniedError
+from governance.core.files import atomic_with_files
 from governance.core.scoping import Action, get_scope
 from grids.models import Level, Region
 from incidents.models import Category, Source
-from incidents.services import atomic_with_files, incident_file
+from incidents.services import incident_file
 from intake import tokens
 from intake.models import ApiKey, Sign, Submission
 from intake.principals import ApiKeyPrincipal, SignPrincipal

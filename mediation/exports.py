@@ -108,10 +108,15 @@ class CaseListExport(TableExport):
         known = self.column_map()
         columns = [known[key] for key in self.chosen_columns(run.options.get("columns", []))]
         objects = self.prepare(run.user, self.filtered(run.user, run.params), columns)
-        run.progress.start(objects.count())
-        # prefetches need the queryset evaluated (iterator(chunk_size) keeps them, chunk by chunk)
-        rows = list(self.rows(run.progress.track(objects.iterator(chunk_size=self.chunk_size)), columns))
-        pdf.write_table(run.out, str(self.label), [str(c.label) for c in columns], rows)
+        total = objects.count()
+        shown = min(total, self.pdf_row_limit)
+        run.progress.start(shown)
+        note = "" if shown == total else self.pdf_cut_note(shown, total)
+        # Cases are read a chunk at a time (the prefetched parties with them) and each row is laid out and let go
+        # as it is made: neither the cases nor their rows are ever held whole.
+        cases = objects[:shown].iterator(chunk_size=self.chunk_size)
+        pdf.write_table(run.out, str(self.label), [str(c.label) for c in columns],
+                        self.rows(run.progress.track(cases), columns), widths=[c.width for c in columns], note=note)
 
 
 @register

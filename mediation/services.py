@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -26,11 +25,11 @@ from governance.core.errors import (
     InvalidInput,
     NotFoundError,
     PermissionDeniedError,
-    StorageUnavailable,
     TransitionNotAllowed,
 )
+from governance.core.files import atomic_with_files
+from governance.core.files import store as store_file
 from governance.core.scoping import Action, get_scope
-from governance.core.storage import STORAGE_ERRORS
 from governance.core.text import clean_text
 from grids.models import Level, Region
 from mediation.actions import ACTIONS, CaseAction
@@ -342,7 +341,7 @@ def _clean_file(upload) -> tuple[bytes, str, str] | None:
                        field_errors={"file": [_("Not a PDF or an image.")]})
 
 
-@transaction.atomic
+@atomic_with_files()  # the scanned agreement is deleted again if recording it rolls back
 def case_record_agreement(*, case, actor, terms: str, signed_on: date, obligations: Sequence[dict] = (), file=None,
                           note: str = "", expected_version: int | None = None, now: datetime | None = None) -> Case:
     """The signed agreement, with what each party must do by when; the case reaches its outcome."""
@@ -373,10 +372,7 @@ def case_record_agreement(*, case, actor, terms: str, signed_on: date, obligatio
                           recorded_at=now)
     if scanned is not None:
         content, agreement.file_extension, agreement.file_content_type = scanned
-        try:
-            agreement.file.save(f"agreement.{agreement.file_extension}", ContentFile(content), save=False)
-        except STORAGE_ERRORS as exc:
-            raise StorageUnavailable() from exc
+        store_file(agreement.file, f"agreement.{agreement.file_extension}", content)
     agreement.save()
     for obligation in cleaned:
         obligation.agreement = agreement

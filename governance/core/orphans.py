@@ -9,7 +9,7 @@ it is older than ``grace`` (a filing writes its files and commits its rows withi
 seconds; an hour leaves no doubt). The other way round cannot happen: a file is
 deleted only by a transaction that certainly rolled back (its body raised) or by
 this task, which sees no row; a failed *commit* may have committed, so its files
-are left here to decide (``incidents.services.atomic_with_files``).
+are left here to decide (``governance.core.files.atomic_with_files``).
 
 Listing is per folder, and folders are per month (``incidents/2026/12``): a run
 lists the current and the previous month, and asks the database about the names in

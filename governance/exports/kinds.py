@@ -122,6 +122,8 @@ class TableExport(ExportKind):
     default_columns: ClassVar[Sequence[str]] = ()
     filterset_class: ClassVar[type[FilterSet] | None] = None
     chunk_size: ClassVar[int] = 2000
+    # A PDF is printed and read, not searched: it stops here and says so; xlsx and CSV hold the whole list.
+    pdf_row_limit: ClassVar[int] = 20_000
 
     # --- what a kind provides --------------------------------------------------------------------
 
@@ -195,6 +197,11 @@ class TableExport(ExportKind):
             spreadsheets.write_xlsx(run.out, rows, header, title=str(self.label), widths=[c.width for c in columns])
         else:
             raise ImproperlyConfigured(f"{type(self).__name__} offers {run.fmt!r} but writes only xlsx and csv")
+
+    def pdf_cut_note(self, shown: int, total: int) -> str:
+        """The last line of a PDF cut at ``pdf_row_limit``: how much is missing, and where the whole list is."""
+        return gettext("This PDF lists the first %(shown)s of %(total)s rows. Export as Excel (xlsx) or CSV for "
+                       "the whole list, or narrow the filters.") % {"shown": f"{shown:,}", "total": f"{total:,}"}
 
     @staticmethod
     def rows(objects: Iterable, columns: Sequence[Column]) -> Iterator[list]:

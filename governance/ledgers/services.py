@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -26,14 +25,14 @@ from governance.core.errors import (
     ConflictError,
     InvalidInput,
     PermissionDeniedError,
-    StorageUnavailable,
     TransitionNotAllowed,
 )
+from governance.core.files import atomic_with_files
+from governance.core.files import store as store_file
 from governance.core.scoping import Action, get_scope
-from governance.core.storage import STORAGE_ERRORS
 from governance.core.text import clean_text
 from governance.ledgers import periods
-from governance.ledgers.files import CleanFile, clean_files
+from governance.ledgers.files import clean_files
 from governance.ledgers.models import (
     Evidence,
     Filing,
@@ -90,39 +89,15 @@ def may_issue_notice(acting_user, unit: Unit) -> bool:
 
 # --- Filings ----------------------------------------------------------------------------------------
 
-def _store(obj, cleaned: CleanFile, written: list[str]) -> None:
-    try:
-        obj.file.save(f"file.{cleaned.extension}", ContentFile(cleaned.content), save=False)
-    except STORAGE_ERRORS as exc:
-        raise StorageUnavailable() from exc
-    written.append(obj.file.name)
-
-
-def _delete_written(written: list[str]) -> None:
-    from django.core.files.storage import default_storage
-
-    for name in written:
-        try:
-            default_storage.delete(name)
-        except STORAGE_ERRORS:
-            pass  # the orphan sweep (governance.core.orphans) finds it later
-
-
 def filing_submit(*, responsibility: Responsibility, period: str, status: str, percent: int, narrative: str,
                   files: list | None = None, acting_user, today: date | None = None) -> Filing:
     """File progress for one requirement, one unit, one period, with evidence files."""
-    written: list[str] = []
-    try:
+    with atomic_with_files():  # the evidence written is deleted again if the filing rolls back
         return _filing_submit(responsibility=responsibility, period=period, status=status, percent=percent,
-                              narrative=narrative, files=files or [], acting_user=acting_user, today=today,
-                              written=written)
-    except BaseException:
-        _delete_written(written)
-        raise
+                              narrative=narrative, files=files or [], acting_user=acting_user, today=today)
 
 
-@transaction.atomic
-def _filing_submit(*, responsibility, period, status, percent, narrative, files, acting_user, today, written):
+def _filing_submit(*, responsibility, period, status, percent, narrative, files, acting_user, today):
     responsibility = Responsibility.objects.select_related("task__programme", "unit__home_region").get(
         pk=responsibility.pk)
     if not may_file(acting_user, responsibility):
@@ -184,7 +159,7 @@ def _filing_submit(*, responsibility, period, status, percent, narrative, files,
         evidence = Evidence(filing=filing, content_type=item.content_type, extension=item.extension,
                             size=len(item.content), sha256=item.sha256, original_name=item.original_name,
                             uploaded_by=actor, uploaded_at=now)
-        _store(evidence, item, written)
+        store_file(evidence.file, f"file.{item.extension}", item.content)
         evidence.save()
     return filing
 
@@ -304,17 +279,12 @@ def programme_create(*, code: str, title: str, region: Region, starts_on: date, 
 def project_create(*, title: str, level: str, region: Region, unit: Unit | None = None,
                    status: str = ProjectStatus.CANDIDATE, description: str = "", files: list | None = None,
                    acting_user) -> InnovationProject:
-    written: list[str] = []
-    try:
+    with atomic_with_files():  # the attachments written are deleted again if the creation rolls back
         return _project_create(title=title, level=level, region=region, unit=unit, status=status,
-                               description=description, files=files or [], acting_user=acting_user, written=written)
-    except BaseException:
-        _delete_written(written)
-        raise
+                               description=description, files=files or [], acting_user=acting_user)
 
 
-@transaction.atomic
-def _project_create(*, title, level, region, unit, status, description, files, acting_user, written):
+def _project_create(*, title, level, region, unit, status, description, files, acting_user):
     scope_ok = (acting_user is SYSTEM or supervises_path(acting_user, region.path)
                 or get_scope(acting_user).covers_path(Action.ADMINISTER, region.path))
     if not scope_ok:
@@ -340,6 +310,6 @@ def _project_create(*, title, level, region, unit, status, description, files, a
         attachment = ProjectAttachment(project=project, content_type=item.content_type, extension=item.extension,
                                        size=len(item.content), sha256=item.sha256, original_name=item.original_name,
                                        uploaded_by=actor_or_none(acting_user), uploaded_at=now)
-        _store(attachment, item, written)
+        store_file(attachment.file, f"file.{item.extension}", item.content)
         attachment.save()
     return project

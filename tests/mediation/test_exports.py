@@ -89,3 +89,57 @@ def test_the_cjk_font_falls_back_to_stsong_when_none_is_installed(settings, monk
         assert pdf.cjk_font() == "STSong-Light"
     finally:
         pdf.cjk_font.cache_clear()
+
+
+def many_cases(like, n: int) -> list[str]:
+    """``n`` cases beside ``like`` (same committee, territory, type), bulk-created: numbers TJ2026-9xxxxx."""
+    from mediation.models import Case
+
+    at = timezone.now()
+    cases = [Case(number=f"TJ2026-9{i:05d}", title=f"楼道堆物纠纷 第{i}号", dispute_type_id=like.dispute_type_id,
+                  region_id=like.region_id, district_id=like.district_id, organisation_id=like.organisation_id,
+                  registered_at=at - timedelta(minutes=i), risk_changed_at=at, clock_started_at=at, deadline_days=30,
+                  due_at=at + timedelta(days=30), warn_at=at + timedelta(days=24), last_activity_at=at)
+             for i in range(n)]
+    Case.objects.bulk_create(cases)
+    return [c.number for c in cases]
+
+
+def pdf_text(content: bytes, tmp_path) -> tuple[str, int]:
+    """The text of a PDF (poppler's pdftotext) and its number of pages."""
+    import subprocess
+
+    path = tmp_path / "list.pdf"
+    path.write_bytes(content)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True).stdout.decode()
+    return text, text.count("\f")
+
+
+def test_the_pdf_of_a_list_over_many_pages_holds_every_case_once(s11_case, people, tmp_path):
+    from mediation import pdf
+
+    numbers = [s11_case.number, *many_cases(s11_case, 2 * pdf.ROWS_PER_TABLE + 30)]
+    content = export(page_client(people.d1_command, language="en"), "mediation_cases", "pdf")
+
+    text, pages = pdf_text(content, tmp_path)
+    assert pages > 3, "a list of several pages"
+    assert [n for n in numbers if text.count(n) != 1] == []
+    assert text.count("Number") == pages, "the header atop every page"
+    assert "This PDF lists the first" not in text
+
+
+def test_a_pdf_cut_at_the_row_limit_says_so(s11_case, people, tmp_path, monkeypatch):
+    from mediation.exports import CaseListExport
+
+    monkeypatch.setattr(CaseListExport, "pdf_row_limit", 40)
+    numbers = many_cases(s11_case, 60)  # newest first: the list's first 40 are the first 40 made
+    content = export(page_client(people.d1_command, language="en"), "mediation_cases", "pdf", q="TJ2026-9")
+
+    text, _pages = pdf_text(content, tmp_path)
+    assert all(n in text for n in numbers[:40]) and not any(n in text for n in numbers[40:])
+    assert "This PDF lists the first 40 of 60 rows" in " ".join(text.split())
+    # the xlsx of the same list is whole: its header and the 60 cases
+    from openpyxl import load_workbook
+
+    xlsx = export(page_client(people.d1_command, language="en"), "mediation_cases", "xlsx", q="TJ2026-9")
+    assert load_workbook(io.BytesIO(xlsx)).active.max_row == 61
