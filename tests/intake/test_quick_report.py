@@ -215,6 +215,7 @@ def resident_header_and_links(page: str) -> tuple[str, list[str]]:
 def test_the_residents_pages_have_the_city_and_title_and_no_staff_menu_or_links(client, people, token, noise,
                                                                                  settings):
     settings.CITY_NAME = "汕头市"
+    settings.INTAKE_RATE_PER_CLIENT = "1/86400"  # one report a day from this client: its second is refused
     client.post(url(token), {"category": noise.pk, "description": "噪音扰民严重"})
     code = Submission.objects.get().tracking_code
     pages = {url(token): "Quick report",  # the form, the thank-you page, the look-up form
@@ -229,3 +230,8 @@ def test_the_residents_pages_have_the_city_and_title_and_no_staff_menu_or_links(
                           "set_language", "/i18n/"):
                 assert staff not in page, (path, staff)
             assert links and all(link == "#main" or link.startswith(("/static/", "/q/")) for link in links), links
+    refused = client.post(url(token), {"category": noise.pk, "description": "再报一次"})
+    assert refused.status_code == 429
+    header, links = resident_header_and_links(refused.content.decode())
+    assert "menu-toggle" not in refused.content.decode() and 'class="resident-title"' in header
+    assert all(link == "#main" or link.startswith(("/static/", "/q/")) for link in links), links
