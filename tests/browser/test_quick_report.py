@@ -16,7 +16,7 @@ from incidents.models import Attachment, Category, Source
 from incidents.services import incident_close_on_spot
 from intake import services
 from intake.models import Submission
-from tests.browser.conftest import foreign_requests, open_page, screenshot
+from tests.browser.conftest import ARTIFACTS, foreign_requests, open_page, screenshot
 from tests.factories import point
 
 pytestmark = pytest.mark.browser
@@ -122,6 +122,8 @@ def test_the_report_page_on_a_390_px_phone_has_the_residents_header_and_a_portal
 
         locate = page.locator("#locate")
         box = locate.bounding_box()
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "quick-report-390-phone.json").write_text(json.dumps({"locate": box}), "utf-8")
         assert box["height"] >= 44 and box["width"] >= 44, box
         # the portal's secondary button (white, red outline and text, rounded), not the browser's grey one
         style = locate.evaluate("b => { const s = getComputedStyle(b); return [s.backgroundColor, s.color, "
