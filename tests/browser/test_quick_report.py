@@ -16,7 +16,7 @@ from incidents.models import Attachment, Category, Source
 from incidents.services import incident_close_on_spot
 from intake import services
 from intake.models import Submission
-from tests.browser.conftest import foreign_requests, open_page, screenshot
+from tests.browser.conftest import ARTIFACTS, foreign_requests, open_page, screenshot
 from tests.factories import point
 
 pytestmark = pytest.mark.browser
@@ -103,3 +103,33 @@ def test_resident_reports_with_a_photo_on_a_phone_and_follows_it(resident, live_
     assert "worker_g1111" not in resident.content() and incident.number not in resident.content()
     screenshot(resident, "quick-report-04-reply-phone")
     assert foreign_requests(resident, live_server) == []
+
+
+def test_the_report_page_on_a_390_px_phone_has_the_residents_header_and_a_portal_location_button(
+        browser, live_server, city, categories):
+    from tests.browser.test_every_page import blocking_violations
+
+    sign = services.sign_in_force(grid=city.g1111, acting_user=SYSTEM)
+    page = open_page(browser, **{**PHONE, "viewport": {"width": 390, "height": 844}})
+    try:
+        assert page.goto(f"{live_server.url}/q/{services.sign_token(sign)}/").status == 200
+        screenshot(page, "quick-report-390-phone")
+        header = page.locator("header")
+        expect(header).to_contain_text("示范市")
+        expect(header.locator(".resident-title")).to_have_text("随手报")
+        assert page.locator(".menu-toggle, #topnav, .nav-links, header a").count() == 0  # no staff menu or links
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+        locate = page.locator("#locate")
+        box = locate.bounding_box()
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "quick-report-390-phone.json").write_text(json.dumps({"locate": box}), "utf-8")
+        assert box["height"] >= 44 and box["width"] >= 44, box
+        # the portal's secondary button (white, red outline and text, rounded), not the browser's grey one
+        style = locate.evaluate("b => { const s = getComputedStyle(b); return [s.backgroundColor, s.color, "
+                                "s.borderTopColor, s.borderTopLeftRadius, s.fontWeight]; }")
+        assert style == ["rgb(255, 255, 255)", "rgb(185, 28, 28)", "rgb(185, 28, 28)", "6px", "600"], style
+        assert blocking_violations(page) == []
+        assert foreign_requests(page, live_server) == []
+    finally:
+        page.context.close()

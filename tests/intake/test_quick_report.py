@@ -205,3 +205,33 @@ def test_the_report_is_in_the_grids_queues_and_only_there(client, people, token,
         assert number in page_client(who).get(reverse(page)).content.decode(), (who, page)
     for who in (people.s12_command, people.d2_command):
         assert number not in page_client(who).get(reverse("incidents:queue")).content.decode()
+
+
+def resident_header_and_links(page: str) -> tuple[str, list[str]]:
+    header = re.search(r"<header[^>]*>(.*?)</header>", page, re.S).group(1)
+    return header, re.findall(r'href="([^"]*)"', page)
+
+
+def test_the_residents_pages_have_the_city_and_title_and_no_staff_menu_or_links(client, people, token, noise,
+                                                                                 settings):
+    settings.CITY_NAME = "汕头市"
+    settings.INTAKE_RATE_PER_CLIENT = "1/86400"  # one report a day from this client: its second is refused
+    client.post(url(token), {"category": noise.pk, "description": "噪音扰民严重"})
+    code = Submission.objects.get().tracking_code
+    pages = {url(token): "Quick report",  # the form, the thank-you page, the look-up form
+             reverse("intake:track-code", args=[code]) + "?new=1": "Follow a report",
+             reverse("intake:track"): "Follow a report"}
+    for visitor in (client, page_client(people.s11_command, language="en")):  # staff, too, see the resident's page
+        for path, title in pages.items():
+            page = visitor.get(path, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+            header, links = resident_header_and_links(page)
+            assert "汕头市" in header and f'<p class="resident-title">{title}</p>' in header, path
+            for staff in ("menu-toggle", "nav-links", 'id="topnav"', "<nav", "js/topbar.js", "Log out",
+                          "set_language", "/i18n/"):
+                assert staff not in page, (path, staff)
+            assert links and all(link == "#main" or link.startswith(("/static/", "/q/")) for link in links), links
+    refused = client.post(url(token), {"category": noise.pk, "description": "再报一次"})
+    assert refused.status_code == 429
+    header, links = resident_header_and_links(refused.content.decode())
+    assert "menu-toggle" not in refused.content.decode() and 'class="resident-title"' in header
+    assert all(link == "#main" or link.startswith(("/static/", "/q/")) for link in links), links

@@ -211,3 +211,22 @@ def test_the_agreement_through_the_api_is_a_form_with_obligations_as_json(s11_ca
     assert response.status_code == 200, response.content
     assert response.json()["obligations"][0]["description"] == "支付"
     assert response.json()["status"] == "agreement"
+
+
+def test_the_dispute_cases_link_is_for_those_who_work_disputes_and_the_list_stays_open_to_viewers(
+        register_case, city, people, mw):
+    in_grid = register_case(region=city.g1111, title="网格内纠纷")
+    link = 'href="/mediation/"'
+
+    def top_bar(user) -> str:
+        return page_client(user).get("/", follow=True).content.decode().split("</header>", 1)[0]
+
+    for user in (people.s11_mediator, people.d1_command, people.d1_supervisor, mw.d1_admin):
+        assert link in top_bar(user), user.username
+    # A grid worker and a unit handler do not work disputes: no link in their bar, yet the list answers
+    # them, scoped (the grid worker's own grid's case).
+    for user in (people.worker_g1111, people.d1_police_handler):
+        assert link not in top_bar(user), user.username
+    response = page_client(people.worker_g1111).get("/mediation/")
+    assert response.status_code == 200 and in_grid.number in response.content.decode()
+    assert page_client(people.d1_police_handler).get("/mediation/").status_code == 200
