@@ -42,3 +42,25 @@ def test_figures_add_up_by_type_and_outcome(register_case, mw):
 def test_figures_of_nothing_say_nothing(mw):
     figures = selectors.figures(Case.objects.none())
     assert (figures.total, figures.success_rate, figures.average_days, figures.by_type) == (0, None, None, [])
+
+
+@pytest.mark.parametrize("gcj02", [False, True])
+def test_the_figures_map_is_drawn_in_the_tiles_coordinates(register_case, people, settings, gcj02):
+    """On a GCJ-02 tile server (most Chinese ones) the streets shift with the tiles, as on the command map."""
+    from governance.core import gcj02 as shift
+    from grids.models import Region
+    from tests.dashboards.helpers import client_for
+
+    settings.MAP_TILES_URL, settings.MAP_TILES_GCJ02 = "/tiles/{z}/{x}/{y}.png", gcj02
+    case = register_case()
+    street = Region.objects.get(path=case.region.path[:12])
+    page = client_for(people.d1_command).get("/mediation/figures/")
+    assert page.status_code == 200
+    [row] = [r for r in page.context["map"]["regions"] if r["region"] == street.pk]
+    expected = (shift.wgs_to_gcj(street.centroid_lat, street.centroid_lng) if gcj02
+                else (street.centroid_lat, street.centroid_lng))
+    assert (row["lat"], row["lng"]) == pytest.approx(expected)
+    corner = street.boundary["coordinates"][0][0]
+    drawn = row["boundary"]["coordinates"][0][0]
+    assert drawn != pytest.approx(corner) if gcj02 else drawn == corner
+    assert [r for r in page.context["regions"] if r["region"] == street.pk][0]["lat"] == street.centroid_lat
