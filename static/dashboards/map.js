@@ -296,6 +296,8 @@
 
   map.on("moveend", debounce(function () { refreshMap(false); }, 250));
 
+  var DISPUTE_FILL = { open: "#7c3aed", red: "#dc2626" };
+  var disputeKey = null;  // the overlay's two colours, in the legend while the overlay is on
   var legend = L.control({ position: "topright" });
   legend.onAdd = function () {
     var box = el("div", { className: "map-legend" });
@@ -305,6 +307,15 @@
     });
     var ring = el("i"); ring.style.border = "3px solid #b91c1c"; ring.style.background = "#fff";
     box.appendChild(el("div", {}, [ring, document.createTextNode(T.overdueFlag)]));
+    if (config.disputes) {
+      disputeKey = el("div", { className: "dispute-key" });
+      disputeKey.hidden = true;
+      [["open", config.disputes.labels.layer], ["red", config.disputes.labels.red]].forEach(function (k) {
+        var dot = el("i"); dot.style.background = DISPUTE_FILL[k[0]];
+        disputeKey.appendChild(el("div", {}, [dot, document.createTextNode(k[1])]));
+      });
+      box.appendChild(disputeKey);
+    }
     return box;
   };
   if (!big) { legend.addTo(map); }
@@ -322,7 +333,7 @@
       disputes.clearLayers();
       rows.forEach(function (r) {
         var marker = L.circleMarker([r.lat, r.lng], { radius: Math.min(30, 7 + 2 * Math.sqrt(r.open)), color: "#fff",
-                                                       weight: 2, fillColor: r.red ? "#dc2626" : "#7c3aed", fillOpacity: 0.85 });
+                                                       weight: 2, fillColor: r.red ? DISPUTE_FILL.red : DISPUTE_FILL.open, fillOpacity: 0.85 });
         marker.dispute = r;
         marker.bindTooltip(r.name + " · " + D.labels.open + " " + r.open + " · " + D.labels.red + " " + r.red);
         var query = { region: r.region, open: "true" };
@@ -336,7 +347,12 @@
     var overlays = {};
     overlays[config.disputes.labels.layer] = disputes;
     L.control.layers(null, overlays, { position: "topright", collapsed: window.innerWidth < 700 }).addTo(map);
-    map.on("overlayadd", function (event) { if (event.layer === disputes) { loadDisputes(); } });
+    map.on("overlayadd", function (event) {
+      if (event.layer === disputes) { loadDisputes(); if (disputeKey) { disputeKey.hidden = false; } }
+    });
+    map.on("overlayremove", function (event) {
+      if (event.layer === disputes && disputeKey) { disputeKey.hidden = true; }
+    });
   }
 
   // --- numbers and charts ----------------------------------------------------------------------
@@ -623,7 +639,7 @@
     markerCount: function () { return clusters.getLayers().length; },
     disputes: function () {
       var markers = disputes.getLayers();
-      return { streets: markers.length, red: markers.filter(function (m) { return m.options.fillColor === "#dc2626"; }).length };
+      return { streets: markers.length, red: markers.filter(function (m) { return m.options.fillColor === DISPUTE_FILL.red; }).length };
     }
   };
 })();

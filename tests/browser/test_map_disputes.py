@@ -55,8 +55,11 @@ def test_command_staff_switch_the_dispute_overlay_on(page, live_server, city, pe
 
     control = page.locator(".leaflet-control-layers")
     assert "矛盾纠纷案件" in control.inner_text()
+    key = page.locator(".map-legend .dispute-key")
+    assert not key.is_visible()  # the legend names the overlay's colours only while it is on
     control.locator("input[type=checkbox]").check()
     wait_until(page, "window.portalMap.disputes().streets === 2")  # the district's two streets, not the east's
+    assert key.is_visible() and key.inner_text().split() == ["矛盾纠纷案件", "红色风险案件"]
     assert page.evaluate("window.portalMap.disputes()") == {"streets": 2, "red": 1}
     assert [url for url in page.requested_urls if MAP_API in url]
 
@@ -71,6 +74,10 @@ def test_command_staff_switch_the_dispute_overlay_on(page, live_server, city, pe
     tooltip.wait_for()
     assert tooltip.inner_text() == "南街道 · 在办案件 2 · 红色风险案件 1"
     save_screenshot()
+    control.locator("input[type=checkbox]").uncheck()
+    assert not key.is_visible()
+    control.locator("input[type=checkbox]").check()
+    wait_until(page, "window.portalMap.disputes().streets === 2")
 
     # A click opens the dispute list filtered to that street's open red-risk cases.
     with page.expect_navigation():
