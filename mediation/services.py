@@ -531,3 +531,16 @@ def organisations_for(user):
         q |= Q(home_region__path__startswith=path)
         q |= Q(home_region__path__in=[path[:i] for i in range(Region.steplen, len(path), Region.steplen)])
     return queryset.filter(q)
+
+
+def reclaim_orphan_scans(*, now: datetime | None = None, grace: timedelta | None = None) -> list[str]:
+    """Scans of the last two months' folders that no agreement refers to (``governance.core.orphans``): what a
+    process killed between storing a scan and committing its agreement, or an enclosing block that rolled back
+    after the recording succeeded, left behind."""
+    from governance.core import orphans
+
+    now = now or timezone.now()
+    return orphans.reclaim(
+        storage=Agreement._meta.get_field("file").storage, folders=orphans.month_folders("mediation", now),
+        referenced=lambda names: set(Agreement.objects.filter(file__in=names).values_list("file", flat=True)),
+        now=now, grace=orphans.GRACE if grace is None else grace)

@@ -130,3 +130,39 @@ def test_a_committed_agreement_keeps_its_scan(s11_case, people, settings):
     case = record_agreement(s11_case, people.s11_mediator)
     assert stored_files(settings) == [case.agreement.file.name]
     assert Agreement.objects.get(case=s11_case).file_content_type == "application/pdf"
+
+
+def test_the_hourly_reclaim_deletes_old_scans_no_agreement_refers_to_and_nothing_else(s11_case, people, settings):
+    """What no transaction can clean up (a process killed before its commit; an outer block rolled back after the
+    recording succeeded) is found by the hour: old, in the scans' folders, and named by no agreement."""
+    import io
+    import os
+    from datetime import timedelta
+
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from mediation.services import reclaim_orphan_scans
+    from mediation.tasks import reclaim_orphan_scans as reclaim_task
+
+    to_mediation(s11_case, people.s11_mediator)
+    kept = record_agreement(s11_case, people.s11_mediator).agreement.file.name
+    month = timezone.localtime().strftime("%Y/%m")
+    killed = default_storage.save(f"mediation/{month}/killed-before-commit.pdf", io.BytesIO(PDF))
+    writing = default_storage.save(f"mediation/{month}/still-being-recorded.pdf", io.BytesIO(PDF))
+    two_hours_ago = (timezone.now() - timedelta(hours=2)).timestamp()
+    for name in (killed, kept):
+        os.utime(default_storage.path(name), (two_hours_ago, two_hours_ago))
+
+    assert reclaim_orphan_scans() == [killed]
+    assert not default_storage.exists(killed)
+    assert default_storage.exists(writing)  # younger than the grace: its agreement may be on its way
+    assert default_storage.exists(kept)
+    assert reclaim_task.apply().get() == 0  # a second run finds nothing more
+
+
+def test_beat_runs_the_scan_reclaim_every_hour(db):
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="mediation.tasks.reclaim_orphan_scans")
+    assert task.enabled and (task.interval.every, task.interval.period) == (1, "hours")
