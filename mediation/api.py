@@ -19,7 +19,6 @@ from rest_framework.views import APIView
 
 from governance.access.models import RevealChannel
 from governance.access.personal_data import reveal
-from governance.core import gcj02
 from governance.core.api import StrictPageNumberPagination
 from governance.core.authority import access_object
 from governance.core.errors import InvalidInput
@@ -188,8 +187,7 @@ class MapView(APIView):
         query = parse(MapQuery, request, data=request.query_params)
         rows = selectors.by_region(request.user)
         if query["coords"] == "gcj02":
-            for row in rows:
-                row["lat"], row["lng"] = gcj02.wgs_to_gcj(row["lat"], row["lng"])
+            rows = selectors.in_gcj02(rows)
         return Response(MapRegionSerializer(rows, many=True).data)
 
 

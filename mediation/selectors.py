@@ -168,3 +168,18 @@ def by_region(user, *, boundaries: bool = False) -> list[dict]:
                     "open": rows[r.path]["open"], "red": rows[r.path]["red"],
                     **({"boundary": r.boundary} if boundaries else {})} for r in regions),
                   key=lambda row: row["name"])
+
+
+def in_gcj02(regions: list[dict]) -> list[dict]:
+    """``by_region``'s rows shifted to GCJ-02 (centres, and boundaries when read), for tile servers that draw in
+    it: the map API's ``coords=gcj02`` and the figures page's own map. The rows given are left as they are."""
+    from governance.core import gcj02
+
+    shifted = []
+    for row in regions:
+        lat, lng = gcj02.wgs_to_gcj(row["lat"], row["lng"]) if row["lat"] is not None else (None, None)
+        moved = {**row, "lat": lat, "lng": lng}
+        if row.get("boundary"):
+            moved["boundary"] = gcj02.convert_geometry(row["boundary"])
+        shifted.append(moved)
+    return shifted

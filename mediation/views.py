@@ -24,7 +24,6 @@ from rest_framework import serializers as drf
 
 from governance.access.models import RevealChannel, Role, RoleAssignment
 from governance.access.personal_data import may_reveal, reveal
-from governance.core import gcj02
 from governance.core.api import flatten_field_errors
 from governance.core.authority import access_object, may
 from governance.core.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
@@ -160,24 +159,12 @@ def figures(request):
         "regions": regions,
         # the map's two layers: open cases by street (polygons), red cases (circles at the street's centre)
         "map": {"tiles": settings.MAP_TILES_URL, "attribution": settings.MAP_TILES_ATTRIBUTION,
-                "regions": _on_tiles(regions) if settings.MAP_TILES_URL else regions,
+                # drawn over the city's tiles: in their coordinates, as the command map's layers are
+                "regions": (selectors.in_gcj02(regions) if settings.MAP_TILES_URL and settings.MAP_TILES_GCJ02
+                            else regions),
                 "labels": {"open": _("Open cases by street"), "red": _("Red-risk cases")}},
     })
 
-
-def _on_tiles(regions: list[dict]) -> list[dict]:
-    """The streets as the city's tiles draw them: shifted to GCJ-02 when the tile server uses it, as the
-    command map's layers are (``MAP_TILES_GCJ02``); the figures' table keeps the rows as they are."""
-    from django.conf import settings
-
-    if not settings.MAP_TILES_GCJ02:
-        return regions
-    shifted = []
-    for row in regions:
-        lat, lng = gcj02.wgs_to_gcj(row["lat"], row["lng"]) if row["lat"] is not None else (None, None)
-        shifted.append({**row, "lat": lat, "lng": lng,
-                        "boundary": gcj02.convert_geometry(row["boundary"]) if row.get("boundary") else None})
-    return shifted
 
 
 # --- Registering and transferring --------------------------------------------------------------------
